@@ -1,0 +1,33 @@
+"""vSphere events for notebooks: the vCenter catalog, realistic samples, VEBA envelopes.
+
+>>> from knotebook import events
+>>> event = events.sample("VmPoweredOnEvent", vm_name="web-01")
+>>> event.get_type()
+'com.vmware.vsphere.VmPoweredOnEvent.v0'
+>>> headers, body = events.to_binary(event)   # what the Knative broker POSTs to a function
+"""
+
+from __future__ import annotations
+
+from knotebook.events.api import ce_type, event_data, eventclass, sample, trigger_attributes
+from knotebook.events.catalog import VERSIONS, CatalogEntry, catalog, types
+from knotebook.events.envelopes import ENVELOPES, to_binary, to_structured
+from knotebook.events.names import resolve
+from knotebook.events.synth import synthesize
+
+__all__ = [
+    "ENVELOPES",
+    "VERSIONS",
+    "CatalogEntry",
+    "catalog",
+    "ce_type",
+    "event_data",
+    "eventclass",
+    "resolve",
+    "sample",
+    "synthesize",
+    "to_binary",
+    "to_structured",
+    "trigger_attributes",
+    "types",
+]
