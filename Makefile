@@ -1,0 +1,42 @@
+# knotebook: `make demo` sets up and runs the main job; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test lint lab clean
+
+help:
+	@echo "make demo   set up .venv, validate, export and try the sample function"
+	@echo "make test   set up .venv and run the test suite"
+	@echo "make lint   ruff"
+	@echo "make lab    JupyterLab on notebooks/ (localhost)"
+	@echo "make clean  remove .venv, build/ and export/"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "knotebook needs Python 3.11+; found " + sys.version.split()[0])'
+	@echo "Setting up $(VENV) (first run takes a minute)..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/knotebook validate notebooks/vm_created.ipynb
+	$(BIN)/knotebook export notebooks/vm_created.ipynb
+	$(BIN)/knotebook try export/vm-created
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+lab: setup
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser notebooks/
+
+clean:
+	rm -rf $(VENV) build export/*/

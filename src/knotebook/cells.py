@@ -1,0 +1,109 @@
+"""Checks on exported function cells: plain Python, a ``handler``, and the packages they import."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from knotebook.errors import ExportError, NotebookError
+from knotebook.notebook import Cell
+
+MAGIC = re.compile(r"^\s*(%%?|!)\S")
+# Provided by the bundle's base requirements; never listed twice.
+RUNTIME_DISTRIBUTIONS = {"flask", "cloudevents", "gunicorn", "werkzeug"}
+# Notebook tooling that must never reach an image.
+NOTEBOOK_ONLY = {
+    "knotebook",
+    "IPython",
+    "ipykernel",
+    "ipywidgets",
+    "papermill",
+    "nbformat",
+    "nbconvert",
+}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    distribution: str
+    version: str
+    module: str
+    cell: int
+
+    def __str__(self) -> str:
+        return f"{self.distribution}=={self.version}"
+
+
+def check(path: Path, cells: Iterable[Cell]) -> None:
+    """Fail with the cell number on magics, shell escapes, syntax errors or a missing handler."""
+    defines_handler = False
+    for cell in cells:
+        where = f"{path}: cell {cell.number}"
+        for lineno, line in enumerate(cell.source.splitlines(), start=1):
+            if MAGIC.match(line):
+                raise NotebookError(
+                    f"{where}, line {lineno}: {line.strip()!r} is IPython syntax and cannot run in "
+                    "handler.py; move it to an exploration cell (packages go in requirements)"
+                )
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError as exc:
+            raise NotebookError(f"{where}, line {exc.lineno}: syntax error: {exc.msg}") from None
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == "handler":
+                if not node.args.args and not node.args.vararg:
+                    raise NotebookError(
+                        f"{where}, line {node.lineno}: handler() must take the event: "
+                        "def handler(event)"
+                    )
+                defines_handler = True
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Import | ast.ImportFrom):
+                    for module in _modules(sub):
+                        if module in NOTEBOOK_ONLY:
+                            raise NotebookError(
+                                f"{where}, line {sub.lineno}: function cells must not import "
+                                f"{module!r} (notebook tooling is not in the image)"
+                            )
+    if not defines_handler:
+        raise NotebookError(
+            f"{path}: no function cell defines handler(event); "
+            "add 'def handler(event):' to a '# knotebook: function' cell"
+        )
+
+
+def _modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.ImportFrom):
+        return [node.module.split(".")[0]] if node.module and node.level == 0 else []
+    return [alias.name.split(".")[0] for alias in node.names]
+
+
+def requirements(path: Path, cells: Iterable[Cell]) -> list[Requirement]:
+    """Third-party distributions imported by the cells, pinned to the installed versions."""
+    owners = importlib.metadata.packages_distributions()
+    found: dict[str, Requirement] = {}
+    for cell in cells:
+        for node in ast.walk(ast.parse(cell.source)):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for module in _modules(node):
+                if module in sys.stdlib_module_names or module == "__future__":
+                    continue
+                dists = owners.get(module)
+                if not dists:
+                    raise ExportError(
+                        f"{path}: cell {cell.number}, line {node.lineno}: module {module!r} is not "
+                        "installed, so its package cannot be pinned; pip install it here first"
+                    )
+                dist = sorted(dists)[0]
+                if dist.lower() in RUNTIME_DISTRIBUTIONS:
+                    continue
+                name = importlib.metadata.metadata(dist)["Name"]
+                version = importlib.metadata.version(dist)
+                found.setdefault(name.lower(), Requirement(name, version, module, cell.number))
+    return [found[key] for key in sorted(found)]
