@@ -10,21 +10,32 @@
 from __future__ import annotations
 
 from knotebook.events.api import ce_type, event_data, eventclass, sample, trigger_attributes
-from knotebook.events.catalog import VERSIONS, CatalogEntry, catalog, types
+from knotebook.events.display import EventView, display_event
 from knotebook.events.envelopes import ENVELOPES, to_binary, to_structured
-from knotebook.events.names import resolve
+from knotebook.events.names import resolve, suggestions
+from knotebook.events.negative import NegativeRequest, negative_sample, negative_samples
+from knotebook.events.registry import VERSIONS, CatalogEntry, catalog, types
+from knotebook.events.samples import PackagedSample, packaged_samples
 from knotebook.events.synth import synthesize
 
 __all__ = [
     "ENVELOPES",
     "VERSIONS",
     "CatalogEntry",
+    "EventView",
+    "NegativeRequest",
+    "PackagedSample",
     "catalog",
     "ce_type",
+    "display_event",
     "event_data",
     "eventclass",
+    "negative_sample",
+    "negative_samples",
+    "packaged_samples",
     "resolve",
     "sample",
+    "suggestions",
     "synthesize",
     "to_binary",
     "to_structured",

@@ -6,7 +6,7 @@ from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
-from knotebook.events import catalog, envelopes, knobs, samples, synth
+from knotebook.events import envelopes, knobs, registry, samples, synth
 from knotebook.events.names import resolve
 
 KIND_TO_CLASS = {"standard": "event", "eventex": "eventex", "extendedevent": "extendedevent"}
@@ -22,7 +22,7 @@ def eventclass(event_id: str) -> str:
     found = samples.packaged(event_id)
     if found is not None:
         return envelopes.payload_class(found.data)
-    return KIND_TO_CLASS[catalog.get(event_id).kind]
+    return KIND_TO_CLASS[registry.get(event_id).kind]
 
 
 def ce_type(event_id: str, envelope: str = "tanzu") -> str:

@@ -6,7 +6,7 @@ import difflib
 from functools import cache
 
 from knotebook.errors import UnknownEventError
-from knotebook.events.catalog import entries
+from knotebook.events.registry import entries
 
 TANZU_PREFIX = "com.vmware.vsphere."
 TANZU_SUFFIX = ".v0"

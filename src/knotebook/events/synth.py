@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from knotebook.events import catalog, govmomi
+from knotebook.events import govmomi, registry
 from knotebook.events.classes import CLASS_RULES, message_for
+from knotebook.events.times import format_time
 from knotebook.events.world import World, moref
 
 BASE_FIELDS = frozenset(
-    govmomi_name
-    for govmomi_name in (
+    [
         "Key",
         "ChainId",
         "CreatedTime",
@@ -31,7 +31,7 @@ BASE_FIELDS = frozenset(
         "Dvs",
         "FullFormattedMessage",
         "ChangeTag",
-    )
+    ]
 )
 
 # scope: which inventory objects an event is about (drives the base Event entity arguments)
@@ -68,13 +68,24 @@ ID_SCOPES = (
     ((".ha.", "das", "drs", "cluster", "vsan", "dpm", "hcl"), ("dc", "cluster")),
     (("esx.", "host", "vob.", "net.", "hardware", "vim.eam"), ("dc", "cluster", "host")),
 )
+# events vCenter raises itself (no user): UserName is ""
+SYSTEM_EVENTS = frozenset(
+    [
+        "HostConnectionLostEvent",
+        "DasHostFailedEvent",
+        "VmGuestOSCrashedEvent",
+        "DrsVmMigratedEvent",
+        "ClusterStatusChangedEvent",
+        "VmDisconnectedEvent",
+    ]
+)
 FAILURE_WORDS = ("fail", "error", "lost", "problem", "crash", "corrupt", "down", "unreachable")
 WARNING_WORDS = ("warn", "degraded", "exceed", "expir", "low", "insufficient", "timeout")
 
 
 def event_class_for(event_id: str) -> str:
     """The govmomi struct a catalog id is serialized from."""
-    kind = catalog.get(event_id).kind
+    kind = registry.get(event_id).kind
     if kind == "eventex":
         return "EventEx"
     if kind == "extendedevent":
@@ -90,7 +101,7 @@ def scope_for(event_id: str, cls: str) -> tuple[str, ...]:
             if ancestor in SCOPE_BY_FAMILY:
                 return SCOPE_BY_FAMILY[ancestor]
         return ("dc",)
-    low = event_id.lower()
+    low = event_id.lower().removeprefix("com.vmware.")
     for words, scope in ID_SCOPES:
         if any(w in low for w in words):
             return scope
@@ -202,14 +213,15 @@ def _by_name(field: str, code: str, world: World) -> Any:
 
 def synthesize(event_id: str, **knobs: Any) -> dict[str, Any]:
     """A complete govmomi-shaped event for a catalog id (knobs: see ``world.KNOBS``)."""
-    entry = catalog.get(event_id)
+    entry = registry.get(event_id)
     cls = event_class_for(event_id)
     world = World.make(event_id, **knobs)
     scope = scope_for(event_id, cls)
     data = govmomi.zero_struct(cls)
     key, chain = world.key()
     data.update(Key=key, ChainId=chain, CreatedTime=world.time)
-    data["UserName"] = "" if cls in ("EventEx", "ExtendedEvent") else world.user
+    system = cls in ("EventEx", "ExtendedEvent") or "AlarmEvent" in govmomi.ancestors(cls)
+    data["UserName"] = "" if system or event_id in SYSTEM_EVENTS else world.user
     args = {
         "dc": ("Datacenter", world.dc_arg),
         "cluster": ("ComputeResource", world.cluster_arg),
@@ -232,9 +244,9 @@ def synthesize(event_id: str, **knobs: Any) -> dict[str, Any]:
             if field in BASE_FIELDS:
                 continue
             struct = govmomi.struct_of(code)
+            if struct == "LocalizedMethodFault" and code.startswith("*"):
+                continue  # optional faults stay null unless a class rule sets one
             value = _arg(struct, field, world, scope) if struct else None
-            if value is None and struct == "LocalizedMethodFault" and not code.startswith("S:"):
-                value = None  # optional faults stay null unless a class rule sets them
             if value is None and not struct:
                 value = _by_name(field, code, world)
             if value is not None:
@@ -256,7 +268,7 @@ def _main_object(world: World, scope: tuple[str, ...]) -> tuple[str, str, str]:
 
 
 def _fill_eventex(
-    data: dict[str, Any], entry: catalog.CatalogEntry, world: World, scope: tuple[str, ...]
+    data: dict[str, Any], entry: registry.CatalogEntry, world: World, scope: tuple[str, ...]
 ) -> None:
     object_id, object_type, object_name = _main_object(world, scope)
     arguments = []
@@ -278,7 +290,7 @@ def _fill_eventex(
 
 
 def _fill_extended(
-    data: dict[str, Any], entry: catalog.CatalogEntry, world: World, scope: tuple[str, ...]
+    data: dict[str, Any], entry: registry.CatalogEntry, world: World, scope: tuple[str, ...]
 ) -> None:
     object_id, object_type, object_name = _main_object(world, scope)
     if not object_id:  # an ExtendedEvent always names a managed object: the root folder then
@@ -289,6 +301,6 @@ def _fill_extended(
         ManagedObject=moref(object_type, object_id),
         Data=[
             {"Key": "objectName", "Value": object_name},
-            {"Key": "timestamp", "Value": (world.created - timedelta(seconds=1)).isoformat()},
+            {"Key": "timestamp", "Value": format_time(world.created - timedelta(seconds=1))},
         ],
     )

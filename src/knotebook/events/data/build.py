@@ -12,6 +12,7 @@ Writes, next to this file:
     catalog.tsv.gz   every vCenter event id of the 8 complete catalogs (lamw/vcenter-event-mapping)
     govmomi.json.gz  flattened field lists of the govmomi structs that vSphere events are made of
     samples/*.json   realistic samples: adapted VEBA captures (with provenance) + curated synthetics
+    negative.json    raw HTTP requests a handler must survive (see samples_build.py)
 """
 
 from __future__ import annotations
@@ -198,10 +199,11 @@ def main() -> None:
     write_schema(schema)
     print(f"govmomi: {len(schema['events'])} event classes, {len(schema['structs'])} structs")
     if not args.skip_samples:
-        from knotebook.events.data_samples import build_samples
+        from samples_build import build_negative, build_samples
 
         for path in build_samples(args.reference, HERE / "samples"):
             print(f"sample: {path.name}")
+        print(f"negative: {len(build_negative(args.reference, HERE / 'negative.json'))} requests")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,196 @@
+"""``knotebook events``: browse the vCenter catalog and print or save sample CloudEvents."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from knotebook.errors import KnotebookError
+from knotebook.events import api, envelopes, registry, samples
+from knotebook.events.knobs import parse_assignments
+
+
+def _versions(entry: registry.CatalogEntry) -> str:
+    """``6.7u3+`` when present from a version on, else the list."""
+    first = registry.VERSIONS.index(entry.versions[0])
+    if entry.versions == registry.VERSIONS[first:]:
+        return f"{entry.versions[0]}+"
+    return ",".join(entry.versions)
+
+
+def _check_version(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return registry.normalize_version(value)
+    except KnotebookError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@click.group("events")
+def events_group() -> None:
+    """Browse the vCenter event catalog and produce realistic VEBA CloudEvents."""
+
+
+@events_group.command(
+    "list",
+    epilog="""\b
+Examples:
+  knotebook events list --search poweredon
+  knotebook events list --kind eventex --vsphere 8.0u3 --search sso
+  knotebook events list --json > catalog.json""",
+)
+@click.option("--search", metavar="TEXT", help="Case-insensitive text in the id or description.")
+@click.option("--kind", type=click.Choice(registry.KINDS), help="Catalog kind.")
+@click.option(
+    "--vsphere",
+    metavar="VERSION",
+    callback=_check_version,
+    help=f"Only ids present in this vSphere version ({', '.join(registry.VERSIONS)}).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as a JSON array.")
+def list_cmd(search: str | None, kind: str | None, vsphere: str | None, as_json: bool) -> None:
+    """List vCenter event ids (all 8 catalogs from vSphere 6.7U3 to 8.0U3)."""
+    rows = registry.catalog(search=search, kind=kind, vsphere=vsphere)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no matching event ids", err=True)
+        return
+    width = min(max(len(r.id) for r in rows), 72)
+    lines = [f"{r.id:<{width}}  {r.kind:<13}  {_versions(r):<11}  {r.description}" for r in rows]
+    click.echo("\n".join(lines))
+    click.echo(f"{len(rows)} event ids", err=True)
+
+
+def _event_options(func: Any) -> Any:
+    options = [
+        click.option(
+            "--envelope",
+            type=click.Choice(envelopes.ENVELOPES),
+            default="tanzu",
+            show_default=True,
+            help="tanzu = VEBA >= 0.8, router = VEBA 0.3-0.7.",
+        ),
+        click.option(
+            "--set",
+            "assignments",
+            multiple=True,
+            metavar="PATH=VALUE",
+            help="Set a payload field (JSON values are parsed), e.g. Vm.Name=web-01.",
+        ),
+        click.option(
+            "--variant", help="A packaged sample variant (see `knotebook events samples`)."
+        ),
+        click.option("--synthesize", is_flag=True, help="Ignore packaged samples; synthesize."),
+        click.option("--vm-name", help="VM name."),
+        click.option("--host", help="ESXi host name."),
+        click.option("--datacenter", help="Datacenter name."),
+        click.option("--cluster", help="Cluster name."),
+        click.option("--user", help="UserName, e.g. VSPHERE.LOCAL\\\\Administrator."),
+        click.option("--time", help="CreatedTime (RFC 3339), also the CloudEvent time."),
+        click.option("--seed", help="Seed for Key, MoRef ids and the router UUID."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _build(event_id: str, opts: dict[str, Any]) -> Any:
+    knobs = {
+        k: opts.pop(k) for k in ("vm_name", "host", "datacenter", "cluster", "user", "time", "seed")
+    }
+    return api.sample(
+        event_id,
+        envelope=opts["envelope"],
+        variant=opts["variant"],
+        synthesize=opts["synthesize"],
+        overrides=parse_assignments(opts["assignments"]),
+        **knobs,
+    )
+
+
+@events_group.command(
+    "show",
+    epilog="""\b
+Examples:
+  knotebook events show VmPoweredOnEvent
+  knotebook events show VmPoweredOnEvent --mode binary --set Vm.Name=web-01
+  knotebook events show com.vmware.sso.LoginFailure --envelope router
+  knotebook events show TaskEvent --variant error""",
+)
+@click.argument("event_id", metavar="ID")
+@click.option(
+    "--mode",
+    type=click.Choice(("structured", "binary")),
+    default="structured",
+    show_default=True,
+    help="structured: one JSON document; binary: headers + body.",
+)
+@_event_options
+def show_cmd(event_id: str, mode: str, **opts: Any) -> None:
+    """Print a sample CloudEvent for an event ID (an id, any case, or a Tanzu type)."""
+    event = _build(event_id, opts)
+    if mode == "binary":
+        headers, body = envelopes.to_binary(event)
+        click.echo(envelopes.render_binary(headers, body))
+    else:
+        click.echo(envelopes.to_structured(event).decode("utf-8"), nl=False)
+
+
+@events_group.command(
+    "save",
+    epilog="""\b
+Examples:
+  knotebook events save VmPoweredOffEvent -o test/testevent.json
+  knotebook events save VmPoweredOffEvent --mode binary -o test/payload.json
+  curl -H 'Content-Type: application/cloudevents+json' --data-binary @test/testevent.json \\
+       localhost:8080""",
+)
+@click.argument("event_id", metavar="ID")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(("structured", "binary")),
+    default="structured",
+    show_default=True,
+    help="structured: the CloudEvent JSON; binary: the data only.",
+)
+@_event_options
+def save_cmd(event_id: str, output: Path, mode: str, **opts: Any) -> None:
+    """Write a sample CloudEvent (or, with --mode binary, its data) to a JSON file."""
+    event = _build(event_id, opts)
+    if mode == "binary":
+        payload = envelopes.to_binary(event)[1] + b"\n"
+    else:
+        payload = envelopes.to_structured(event)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(payload)
+    except OSError as exc:
+        raise KnotebookError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(f"wrote {output} ({event.get_type()}, id {event.get_id()})", err=True)
+
+
+@events_group.command(
+    "samples",
+    epilog="""\b
+Examples:
+  knotebook events samples
+  knotebook events show TaskEvent --variant error""",
+)
+def samples_cmd() -> None:
+    """List the packaged realistic samples (real VEBA captures and curated synthetics)."""
+    for s in samples.packaged_samples():
+        origin = "capture" if s.provenance.get("kind") == "capture" else "synth"
+        click.echo(f"{s.name:<55}  {origin:<7}  {s.description}")
