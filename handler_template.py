@@ -72,6 +72,12 @@ class _Event(CloudEvent):
         self._data = data
 
 
+_NOT_JSON = (
+    "data of type {} is not supported: vSphere event functions take JSON "
+    "(set payloadEncoding: application/json on the VSphereSource)"
+)
+
+
 def _is_json(media):
     return media in ("application/json", "text/json") or media.endswith("+json")
 
@@ -120,12 +126,7 @@ def _data(media, body):
             return _json.loads(body)
         except ValueError:
             raise _BadEvent(f"body is not valid JSON but datacontenttype is {media or 'JSON'}") from None
-    if media.startswith("text/"):
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _BadEvent(f"body is not UTF-8 text but datacontenttype is {media}") from None
-    return body
+    raise _BadEvent(_NOT_JSON.format(media), 415)
 
 
 def _binary(headers, body):
@@ -160,11 +161,15 @@ def _structured(body):
     _check(attributes)
     if "data" in envelope and "data_base64" in envelope:
         raise _BadEvent("structured event has both 'data' and 'data_base64'")
+    media = _media(attributes.get("datacontenttype") or "application/json")
+    if not _is_json(media):
+        raise _BadEvent(_NOT_JSON.format(media), 415)
     if "data_base64" in envelope:
         try:
-            return attributes, _base64.b64decode(envelope["data_base64"], validate=True)
+            decoded = _base64.b64decode(envelope["data_base64"], validate=True)
         except (_binascii.Error, TypeError, ValueError):
             raise _BadEvent("'data_base64' is not valid base64") from None
+        return attributes, _data(media, decoded)
     return attributes, envelope.get("data")
 
 
@@ -216,7 +221,9 @@ def create_app(function):
             )
             return _problem(500, f"handler raised {type(exc).__name__}")
         if reply is None:
-            return _Response(status=204)
+            done = _Response(status=204)
+            del done.headers["Content-Type"]
+            return done
         if not isinstance(reply, CloudEvent):
             _log.error(
                 "handler returned %s for event id=%s type=%s; return None or a CloudEvent",
@@ -224,7 +231,10 @@ def create_app(function):
             )
             return _problem(500, "handler returned neither None nor a CloudEvent")
         message = _to_binary(reply, _JSON_FORMAT)
-        return _Response(message.body, status=200, headers=message.headers)
+        headers = dict(message.headers)
+        if "content-type" not in headers and not isinstance(reply.get_data(), bytes | str | None):
+            headers["content-type"] = "application/json"  # JSON data needs its media type
+        return _Response(message.body, status=200, headers=headers)
 
     @app.get("/healthz")
     def healthz():

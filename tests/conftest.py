@@ -39,8 +39,12 @@ def handler(event):
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A scratch knotebook project: the repo's templates and sample notebooks."""
-    root = tmp_path / "project"
-    root.mkdir()
+    return make_project(tmp_path / "project")
+
+
+def make_project(root: Path) -> Path:
+    """Copy the repo's templates and notebooks into ``root``."""
+    root.mkdir(parents=True)
     for name in TEMPLATES:
         src = REPO / name
         if src.is_dir():

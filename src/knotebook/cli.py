@@ -110,8 +110,10 @@ def validate(paths: tuple[Path, ...], output_dir: Path) -> None:
         raise KnotebookError(f"no notebooks in {', '.join(map(str, targets))}")
 
     def progress(result: validation.RunResult) -> None:
-        status = click.style("ok", fg="green") if result.ok else click.style("FAILED", fg="red")
-        click.echo(f"{status:>6}  {result.label}  ({result.seconds:.1f} s)")
+        status = (
+            click.style(f"{'ok':>6}", fg="green") if result.ok else click.style("FAILED", fg="red")
+        )
+        click.echo(f"{status}  {result.label}  ({result.seconds:.1f} s)")
         if not result.ok:
             click.echo(f"        {result.error}")
             click.echo(f"        executed copy: {result.output}")
