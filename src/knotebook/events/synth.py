@@ -57,16 +57,13 @@ SCOPE_BY_FAMILY = {
     "GeneralEvent": (),
     "EventEx": (),
 }
-# words in an EventEx/ExtendedEvent id -> main object
+# segments of an EventEx/ExtendedEvent id -> main object ("word*" matches a segment prefix)
 ID_SCOPES = (
-    (("sso", "cis.", "applmgmt", "authz", "license", "login", "session", "vcha", "vpxd"), ()),
-    (("datastore", ".ds.", "storage", "vmfs", "nfs", "scsi", "vvol"), ("dc", "host", "ds")),
-    (
-        (".vm.", "vm.", ".vm", "virtualmachine", "vmotion", "guest", "snapshot", "vmfault"),
-        ("dc", "cluster", "host", "vm"),
-    ),
-    ((".ha.", "das", "drs", "cluster", "vsan", "dpm", "hcl"), ("dc", "cluster")),
-    (("esx.", "host", "vob.", "net.", "hardware", "vim.eam"), ("dc", "cluster", "host")),
+    ("sso cis applmgmt authz license* login* session* vcha vpxd", ()),
+    ("datastore* ds storage* vmfs* nfs* scsi* vvol*", ("dc", "host", "ds")),
+    ("vm* virtualmachine* vmotion* guest* snapshot*", ("dc", "cluster", "host", "vm")),
+    ("ha das* drs* cluster* vsan* dpm hcl*", ("dc", "cluster")),
+    ("esx* host* vob net hardware* eam", ("dc", "cluster", "host")),
 )
 # events vCenter raises itself (no user): UserName is ""
 SYSTEM_EVENTS = frozenset(
@@ -101,10 +98,11 @@ def scope_for(event_id: str, cls: str) -> tuple[str, ...]:
             if ancestor in SCOPE_BY_FAMILY:
                 return SCOPE_BY_FAMILY[ancestor]
         return ("dc",)
-    low = event_id.lower().removeprefix("com.vmware.")
+    segments = event_id.lower().removeprefix("com.vmware.").split(".")
     for words, scope in ID_SCOPES:
-        if any(w in low for w in words):
-            return scope
+        for word in words.split():
+            if any(s.startswith(word[:-1]) if word[-1] == "*" else s == word for s in segments):
+                return scope
     return ("dc",)
 
 
