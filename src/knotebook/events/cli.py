@@ -40,7 +40,7 @@ def events_group() -> None:
     epilog="""\b
 Examples:
   knotebook events list --search poweredon
-  knotebook events list --kind eventex --vsphere 8.0u3 --search sso
+  knotebook events list --kind eventex --vsphere 8.0u3 --search com.vmware.sso
   knotebook events list --json > catalog.json""",
 )
 @click.option("--search", metavar="TEXT", help="Case-insensitive text in the id or description.")
@@ -91,7 +91,7 @@ def _event_options(func: Any) -> Any:
         click.option("--host", help="ESXi host name."),
         click.option("--datacenter", help="Datacenter name."),
         click.option("--cluster", help="Cluster name."),
-        click.option("--user", help="UserName, e.g. VSPHERE.LOCAL\\\\Administrator."),
+        click.option("--user", help="UserName, e.g. VSPHERE.LOCAL\\Administrator."),
         click.option("--time", help="CreatedTime (RFC 3339), also the CloudEvent time."),
         click.option("--seed", help="Seed for Key, MoRef ids and the router UUID."),
     ]

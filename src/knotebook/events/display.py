@@ -21,6 +21,11 @@ def summary(event: CloudEvent) -> list[tuple[str, str]]:
     rows = [(name, str(value)) for name, value in doc.items()]
     if isinstance(data, dict):
         rows += [(f"data.{k}", str(data[k])) for k in KEY_FIELDS if data.get(k) not in (None, "")]
+        info = data.get("Info")
+        if isinstance(info, dict):  # TaskEvent: what functions branch on
+            for k in ("DescriptionId", "State", "EntityName"):
+                if info.get(k):
+                    rows.append((f"data.Info.{k}", str(info[k])))
         for name in ENTITIES:
             arg = data.get(name)
             if isinstance(arg, dict):
