@@ -5,20 +5,22 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint lab clean
+.PHONY: help setup demo test lint lab bench clean
 
 help:
 	@echo "make demo   set up .venv, validate, export and try the sample function"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make lint   ruff"
 	@echo "make lab    JupyterLab on notebooks/ (localhost)"
+	@echo "make bench  performance benchmarks (bench/)"
 	@echo "make clean  remove .venv, build/ and export/"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "knotebook needs Python 3.11+; found " + sys.version.split()[0])'
 	@echo "Setting up $(VENV) (first run takes a minute)..."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2> $(VENV)/pip.log \
+		|| { grep -v 'is ignored' $(VENV)/pip.log; exit 1; }
 	@rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(STAMP)
@@ -34,6 +36,9 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+
+bench: setup
+	$(BIN)/python bench/run.py
 
 lab: setup
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser notebooks/

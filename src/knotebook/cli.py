@@ -191,12 +191,11 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
         sys.exit(1)
 
 
-def _register_events() -> None:
-    try:
-        from knotebook.events.cli import events_group
-    except ImportError:  # pragma: no cover - the events CLI ships with the package
-        return
+def _register_commands() -> None:
+    """Command groups that live beside the code they drive."""
+    from knotebook.events.cli import events_group
+
     main.add_command(events_group, "events")
 
 
-_register_events()
+_register_commands()

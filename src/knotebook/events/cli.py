@@ -30,7 +30,15 @@ def _check_version(_ctx: click.Context, _param: click.Parameter, value: str | No
         raise click.BadParameter(str(exc)) from exc
 
 
-@click.group("events")
+@click.group(
+    "events",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
+Examples:
+  knotebook events list --search snapshot
+  knotebook events show VmCreatedEvent --envelope router --mode binary
+  knotebook events save AlarmStatusChangedEvent -o alarm.json""",
+)
 def events_group() -> None:
     """Browse the vCenter event catalog and produce realistic VEBA CloudEvents."""
 
