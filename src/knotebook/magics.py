@@ -1,0 +1,161 @@
+"""``%load_ext knotebook``: the ``%knotebook`` magic and rich display of CloudEvents.
+
+``%knotebook invoke [EVENT] [--envelope E] [--mode M] [--set PATH=VALUE] [--notebook PATH]``
+    renders handler.py from the function cells *as they ran in this kernel*, loads it fresh and
+    sends the event to its Flask app (the test client); shows status, reply, latency and logs.
+``%knotebook export [--output-dir DIR] [--force] [--dry-run] [--notebook PATH]``
+    exports the same cells and shows the files written, with a diff against the last export.
+
+Function cells never need the extension: they stay plain Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from knotebook import events, inkernel
+from knotebook.errors import KnotebookError
+from knotebook.events.envelopes import ENVELOPES
+
+USAGE = """\
+%knotebook invoke [EVENT] [--envelope tanzu|router] [--mode binary|structured]
+                  [--set PATH=VALUE ...] [--notebook PATH]
+    Send EVENT (a vCenter event id, or the name of a variable holding a CloudEvent; default:
+    EVENT, else the first of EVENT_TYPES) to the exported Flask app built from the function
+    cells as they ran in this kernel. Returns the Invocation (status, reply, logs).
+%knotebook export [--output-dir DIR] [--force] [--dry-run] [--notebook PATH]
+    Export the function cells as they ran in this kernel; show the files and the diff.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(f"%knotebook {self.prog}: {message}\n\n{USAGE}")
+
+    def exit(self, status: int = 0, message: str | None = None):
+        raise UsageError(message or USAGE)
+
+
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    invoke = _Parser(prog="invoke", add_help=False)
+    invoke.add_argument("event", nargs="?")
+    invoke.add_argument("--envelope", choices=ENVELOPES)
+    invoke.add_argument("--mode", choices=("binary", "structured"), default="binary")
+    invoke.add_argument("--set", dest="overrides", action="append", default=[])
+    invoke.add_argument("--notebook")
+    export = _Parser(prog="export", add_help=False)
+    export.add_argument("--output-dir")
+    export.add_argument("--force", action="store_true")
+    export.add_argument("--dry-run", action="store_true")
+    export.add_argument("--notebook")
+    return {"invoke": invoke, "export": export}
+
+
+def _override(text: str) -> tuple[str, Any]:
+    path, sep, raw = text.partition("=")
+    if not sep or not path:
+        raise UsageError(f"--set expects PATH=VALUE (e.g. Vm.Name=web-42), got {text!r}")
+    try:
+        return path, json.loads(raw)
+    except ValueError:
+        return path, raw
+
+
+class Recorder:
+    """Remembers each run of a marked cell with its JupyterLab cell id (``pre_run_cell``)."""
+
+    def __init__(self, shell) -> None:
+        self.shell = shell
+        self.runs: dict[int, inkernel.Run] = {}
+
+    def pre_run_cell(self, info) -> None:
+        source = info.raw_cell or ""
+        if info.store_history and inkernel.notebook.cell_kind(source) in inkernel.KINDS:
+            number = self.shell.execution_count
+            self.runs[number] = inkernel.Run(number, source, getattr(info, "cell_id", None))
+
+
+@magics_class
+class KnotebookMagics(Magics):
+    def __init__(self, shell, recorder: Recorder) -> None:
+        super().__init__(shell)
+        self.recorder = recorder
+
+    def kernel_function(self, explicit: str | None) -> inkernel.KernelFunction:
+        raw = list(self.shell.history_manager.input_hist_raw)
+        history = inkernel.KernelHistory.from_inputs(raw, self.recorder.runs)
+        path, found_by = inkernel.locate(self.shell.user_ns, history, explicit)
+        return inkernel.from_kernel(history, path, found_by)
+
+    def _event(self, spec: str | None, kf: inkernel.KernelFunction, args) -> Any:
+        settings = kf.function.settings
+        assert settings is not None
+        envelope = args.envelope or settings.envelope
+        ns = self.shell.user_ns
+        if spec is None:
+            chosen = ns.get("EVENT")
+            spec = chosen if isinstance(chosen, str) and chosen else settings.event_types[0]
+        value = ns.get(spec) if spec.isidentifier() else None
+        if value is not None and hasattr(value, "get_type") and hasattr(value, "get_data"):
+            if args.overrides or args.envelope:
+                raise UsageError("--set and --envelope apply to event ids, not to a variable")
+            return value
+        overrides = dict(_override(item) for item in args.overrides)
+        return events.sample(events.resolve(spec), envelope=envelope, overrides=overrides or None)
+
+    @line_magic
+    def knotebook(self, line: str):
+        """Invoke or export this notebook's function from the kernel: %knotebook help."""
+        words = shlex.split(line)
+        if not words or words[0] in ("help", "-h", "--help"):
+            print(USAGE)
+            return None
+        command, rest = words[0], words[1:]
+        parsers = _parsers()
+        if command not in parsers:
+            raise UsageError(f"%knotebook: unknown command {command!r}\n\n{USAGE}")
+        args = parsers[command].parse_args(rest)
+        try:
+            kf = self.kernel_function(args.notebook)
+            if command == "invoke":
+                return inkernel.invoke(kf, self._event(args.event, kf, args), args.mode)
+            return inkernel.export(kf, args.output_dir, force=args.force, dry_run=args.dry_run)
+        except KnotebookError as exc:
+            raise UsageError(str(exc)) from None
+
+
+def _html(event) -> str:
+    return events.EventView(event)._repr_html_()
+
+
+def _text(event, printer, cycle) -> None:
+    printer.text(str(events.EventView(event)))
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register %knotebook, the cell recorder, and CloudEvent display (HTML table / text)."""
+    from cloudevents.core.v1.event import CloudEvent
+
+    unload_ipython_extension(ipython)
+    recorder = Recorder(ipython)
+    ipython.events.register("pre_run_cell", recorder.pre_run_cell)
+    ipython.register_magics(KnotebookMagics(ipython, recorder))
+    formatters = ipython.display_formatter.formatters
+    formatters["text/html"].for_type(CloudEvent, _html)
+    formatters["text/plain"].for_type(CloudEvent, _text)
+    ipython._knotebook_recorder = recorder
+
+
+def unload_ipython_extension(ipython) -> None:
+    recorder = getattr(ipython, "_knotebook_recorder", None)
+    if recorder is not None:
+        with contextlib.suppress(ValueError):
+            ipython.events.unregister("pre_run_cell", recorder.pre_run_cell)
+        ipython._knotebook_recorder = None
