@@ -25,6 +25,17 @@ def md(source: str):
     return new_markdown_cell(source.strip("\n"))
 
 
+INVOKE_MD = """
+## Invoke the exported app, from here
+
+`%knotebook invoke` renders `handler.py` from the function cells *as they ran in this kernel*
+(edit a function cell, re-run it, invoke again: no save, no export), loads it, and posts the
+event to its Flask app exactly as the Broker would (binary mode; `--mode structured`,
+`--envelope router`, `--set Vm.Name=db-7` vary it). You see the HTTP status, the reply, the
+latency and the log lines. The function cells themselves never need the extension.
+"""
+
+
 def vm_created():
     return [
         md("""
@@ -125,14 +136,453 @@ assert reply is None
 
 ```bash
 knotebook validate notebooks/vm_created.ipynb   # papermill runs this notebook
-knotebook export notebooks/vm_created.ipynb     # export/vm-created/: handler.py, k8s/, ...
+knotebook export notebooks/vm_created.ipynb     # export/vm-created/: handler.py, Procfile, k8s/, ...
 knotebook try export/vm-created                 # gunicorn + the test event, binary and structured
 ```
+"""),  # noqa: E501
+        md(INVOKE_MD),
+        code("""
+%load_ext knotebook
+%knotebook invoke VmCreatedEvent
 """),
     ]
 
 
-NOTEBOOKS = {"vm_created.ipynb": vm_created}
+def explore_events():
+    return [
+        md("""
+# Explore vSphere events
+
+What reaches a VEBA function, before writing one: the catalog of vCenter event ids, a sample
+in both envelopes, how the shapes of related events differ, and events made up for any id.
+It ends with the function that comparison suggests.
+"""),
+        code("""
+%load_ext knotebook
+from knotebook import events
+"""),
+        md("""
+## The catalog
+
+Every event id vCenter 6.7U3 to 8.0U3 can emit: standard events (`VmCreatedEvent`), `EventEx`
+and `ExtendedEvent` ids (`com.vmware.sso.LoginFailure`). Search by id or description, filter
+by kind and by vSphere version.
+"""),
+        code("""
+print(len(events.catalog()), "event ids")
+[(e.id, e.kind, e.first_seen) for e in events.catalog(search="snapshot", kind="standard")]
+"""),
+        md("""
+## One event, two envelopes
+
+VEBA 0.8+ (`tanzu`) types each event `com.vmware.vsphere.<Id>.v0`; VEBA 0.7 and older
+(`router`) use one type per event class and put the id in `subject`. The payload is the same.
+With the extension loaded, an event displays as a table (the raw JSON is under the table).
+"""),
+        code("""
+tanzu = events.sample("VmCreatedEvent")
+router = events.sample("VmCreatedEvent", envelope="router")
+{name: (tanzu.get_attributes().get(name), router.get_attributes().get(name))
+ for name in ("type", "subject", "id", "eventclass", "vsphereapiversion")}
+"""),
+        code("""
+tanzu
+"""),
+        md("""
+## Compare shapes: which events mean "a new VM"?
+
+`VmCreatedEvent` is not the only one: clones and deployments from templates raise their own
+events, with one extra field each saying where the VM came from.
+"""),
+        code("""
+created = events.sample("VmCreatedEvent").get_data()
+NEW_VM = ["VmClonedEvent", "VmDeployedEvent", "VmRegisteredEvent"]
+{event_id: sorted(set(events.sample(event_id).get_data()) - set(created)) for event_id in NEW_VM}
+"""),
+        code("""
+cloned = events.sample("VmClonedEvent").get_data()
+cloned["SourceVm"], events.sample("VmDeployedEvent").get_data()["SrcTemplate"]
+"""),
+        md("""
+## Synthesize any event
+
+Ids without a captured sample are synthesized from the govmomi types, every field present
+(nulls included). Knobs name the inventory: `vm_name`, `host`, `datacenter`, `user`, ...
+"""),
+        code("""
+events.sample("VmMacChangedEvent", vm_name="db-01", host="esxi-07.example.local")
+"""),
+        md("""
+## The function this suggests
+
+One function for every way a VM appears: one Trigger per event type, and a handler that reads
+the extra field when there is one. `knotebook validate` runs this notebook once per type.
+"""),
+        code("""
+# knotebook: settings
+FUNCTION_NAME = "vm-provisioned"
+EVENT_TYPES = ["VmCreatedEvent", "VmClonedEvent", "VmDeployedEvent"]
+ENVELOPE = "tanzu"
+"""),
+        code(
+            """
+EVENT = "VmClonedEvent"  # the sample event this notebook runs against
+""",
+            "parameters",
+        ),
+        code("""
+# knotebook: function
+import logging
+
+log = logging.getLogger("vm-provisioned")
+
+
+def origin(data):
+    for field, what in (("SourceVm", "clone of"), ("SrcTemplate", "from template")):
+        if data.get(field):
+            return f"{what} {data[field].get('Name')}"
+    return "new"
+
+
+def handler(event):
+    data = event.get_data() or {}
+    vm = (data.get("Vm") or {}).get("Name") or "unknown"
+    log.info("VM %s appeared (%s), by %s", vm, origin(data), data.get("UserName") or "vCenter")
+"""),
+        code("""
+%knotebook invoke
+"""),
+    ]
+
+
+def alarm_notify():
+    return [
+        md("""
+# Alarm → webhook
+
+When a vCenter alarm turns yellow or red (`AlarmStatusChangedEvent`), post a message to a
+webhook (Slack-compatible JSON). The webhook URL and its token are secrets: they are declared
+in `ENV_VARS`, their values go in `notebooks/alarm_notify.env` (git-ignored), and the export
+turns them into a Kubernetes Secret.
+
+The HTTP call lives in one small function, `post_json`, so the notebook can swap it for a
+recorder: running or validating this notebook never touches the network.
+"""),
+        code("""
+# knotebook: settings
+FUNCTION_NAME = "alarm-notify"
+EVENT_TYPES = ["AlarmStatusChangedEvent"]
+ENVELOPE = "tanzu"
+ENV_VARS = ["WEBHOOK_URL", "WEBHOOK_TOKEN"]
+"""),
+        code(
+            """
+EVENT = "AlarmStatusChangedEvent"
+""",
+            "parameters",
+        ),
+        md("""
+## The event
+
+`From` and `To` are lower-case (`gray`, `green`, `yellow`, `red`); the alarm and the entity
+it fired on are name + MoRef pairs. A second sample fires on a host.
+"""),
+        code("""
+%load_ext knotebook
+from knotebook import events
+
+event = events.sample(EVENT, envelope=ENVELOPE)
+event
+"""),
+        code("""
+host_alarm = events.sample("AlarmStatusChangedEvent", variant="host").get_data()
+host_alarm["Alarm"]["Name"], host_alarm["Entity"]["Name"], host_alarm["From"], host_alarm["To"]
+"""),
+        md("""
+## The function
+
+Two function cells: the HTTP call, then the handler. Without `WEBHOOK_URL` the handler logs
+what it would post and returns; an HTTP error raises, so Knative retries the event.
+"""),
+        code("""
+# knotebook: function
+import json
+import urllib.request
+
+
+def post_json(url, token, payload):
+    # The only network call: POST payload as JSON, return the HTTP status.
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+"""),
+        code("""
+# knotebook: function
+import logging
+import os
+
+log = logging.getLogger("alarm-notify")
+ICONS = {"yellow": ":warning:", "red": ":red_circle:"}
+
+
+def message(data):
+    alarm = (data.get("Alarm") or {}).get("Name") or "an alarm"
+    entity = (data.get("Entity") or {}).get("Name") or "an object"
+    old, new = data.get("From") or "?", data.get("To") or "?"
+    return f"{ICONS.get(new, '')} {alarm} on {entity}: {old} -> {new}".strip()
+
+
+def handler(event):
+    data = event.get_data() or {}
+    if data.get("To") not in ICONS:
+        log.info("alarm %s is now %s: nothing to say", event.get_id(), data.get("To"))
+        return
+    payload = {"text": message(data)}
+    url = os.environ.get("WEBHOOK_URL")
+    if not url:
+        log.warning("WEBHOOK_URL is not set; would post %s", json.dumps(payload))
+        return
+    status = post_json(url, os.environ.get("WEBHOOK_TOKEN", ""), payload)
+    log.info("posted %r to the webhook: HTTP %s", payload["text"], status)
+"""),
+        md("""
+## Run it with the HTTP call swapped for a recorder
+
+This exploration cell replaces `post_json` in this kernel only, and sets the two variables for
+the duration of the call. The exported `handler.py` keeps the real `post_json`.
+"""),
+        code("""
+from unittest import mock
+
+calls = []
+
+
+def post_json(url, token, payload):  # recorder: nothing leaves this machine
+    calls.append({"url": url, "token": token, "payload": payload})
+    return 200
+
+
+secrets = {"WEBHOOK_URL": "https://hooks.example.com/services/T0/B0", "WEBHOOK_TOKEN": "t0ken"}
+with mock.patch.dict(os.environ, secrets):
+    handler(event)
+assert calls and calls[0]["payload"]["text"].endswith("gray -> yellow"), calls
+calls
+"""),
+        md("""
+`%knotebook invoke AlarmStatusChangedEvent` would run the exported app with the values of
+`alarm_notify.env`, and so post for real when `WEBHOOK_URL` is set there.
+"""),
+    ]
+
+
+def vm_reconfigured():
+    return [
+        md("""
+# VM reconfigured: what changed?
+
+`VmReconfiguredEvent` carries the whole `ConfigSpec` the client sent (about 60 keys, nearly
+all null or zero) and `ConfigChanges`, vCenter's own text diff. This function turns them into
+a short summary and replies with a CloudEvent of its own type, which the Broker publishes for
+other functions to consume.
+"""),
+        code("""
+# knotebook: settings
+FUNCTION_NAME = "vm-reconfigured"
+EVENT_TYPES = ["VmReconfiguredEvent"]
+ENVELOPE = "tanzu"
+"""),
+        code(
+            """
+EVENT = "VmReconfiguredEvent"
+""",
+            "parameters",
+        ),
+        code("""
+%load_ext knotebook
+from knotebook import events
+
+event = events.sample(EVENT, envelope=ENVELOPE)
+spec = event.get_data()["ConfigSpec"]
+print(len(spec), "ConfigSpec keys; set:", [k for k, v in spec.items() if v not in (None, 0, "")])
+event.get_data()["ConfigChanges"]
+"""),
+        md("""
+A second sample moves a NIC to another port group: `DeviceChange` holds the edited device
+and `ConfigChanges.Modified` one `path: old -> new;` line per change.
+"""),
+        code("""
+portgroup = events.sample("VmReconfiguredEvent", variant="portgroup", envelope=ENVELOPE)
+changes = portgroup.get_data()["ConfigSpec"]["DeviceChange"]
+[(c["Operation"], c["Device"]["DeviceInfo"]["Label"]) for c in changes]
+"""),
+        code("""
+# knotebook: function
+import re
+
+from cloudevents.core.v1.event import CloudEvent
+
+REPLY_TYPE = "com.example.vsphere.vm.reconfigured.summary"
+CHANGE = re.compile(r"^(?P<path>[^:]+):\\s*(?P<old>.*?)\\s*->\\s*(?P<new>.*?);?$")
+
+
+def changes(config_changes):
+    # vCenter's text diff: 'path: old -> new; ' lines under Modified, Added, Deleted.
+    found = []
+    for kind in ("Modified", "Added", "Deleted"):
+        for line in ((config_changes or {}).get(kind) or "").splitlines():
+            line = line.strip().rstrip(";").strip()
+            if not line:
+                continue
+            match = CHANGE.match(line)
+            item = match.groupdict() if match else {"path": line}
+            found.append({"kind": kind.lower(), **item})
+    return found
+
+
+def devices(spec):
+    found = []
+    for change in (spec or {}).get("DeviceChange") or []:
+        info = (change.get("Device") or {}).get("DeviceInfo") or {}
+        found.append({"operation": change.get("Operation"), "device": info.get("Label")})
+    return found
+
+
+def handler(event):
+    data = event.get_data() or {}
+    vm = (data.get("Vm") or {}).get("Name") or "unknown"
+    summary = {
+        "vm": vm,
+        "user": data.get("UserName"),
+        "changes": changes(data.get("ConfigChanges")),
+        "devices": devices(data.get("ConfigSpec")),
+    }
+    attributes = {
+        "type": REPLY_TYPE,
+        "source": "/functions/vm-reconfigured",
+        "id": f"{event.get_id()}-summary",
+        "subject": vm,
+    }
+    return CloudEvent(attributes, summary)
+"""),
+        md("""
+## The reply
+
+The handler returns a CloudEvent: the app answers `200` with it in binary mode, and the Broker
+publishes it. A Trigger on `com.example.vsphere.vm.reconfigured.summary` would receive it.
+"""),
+        code("""
+reply = handler(portgroup)
+assert reply.get_type() == REPLY_TYPE and reply.get_data()["devices"][0]["operation"] == "edit"
+reply.get_data()
+"""),
+        code("""
+%knotebook invoke portgroup
+"""),
+    ]
+
+
+def login_audit():
+    return [
+        md("""
+# Login audit: failed SSO logins and vCenter sessions
+
+Two very different shapes, one audit line each:
+
+* `com.vmware.sso.LoginFailure` is an **EventEx**: its details are in `Arguments`, a list of
+  `Key`/`Value` pairs; its CloudEvent type has the doubled prefix
+  `com.vmware.vsphere.com.vmware.sso.LoginFailure.v0`;
+* `UserLoginSessionEvent` is a standard event with `IpAddress`, `UserAgent`, `SessionId`.
+"""),
+        code("""
+# knotebook: settings
+FUNCTION_NAME = "login-audit"
+EVENT_TYPES = ["com.vmware.sso.LoginFailure", "UserLoginSessionEvent"]
+ENVELOPE = "tanzu"
+"""),
+        code(
+            """
+EVENT = "com.vmware.sso.LoginFailure"
+""",
+            "parameters",
+        ),
+        code("""
+%load_ext knotebook
+from knotebook import events
+
+failure = events.sample("com.vmware.sso.LoginFailure")
+session = events.sample("UserLoginSessionEvent")
+print(failure.get_type(), session.get_type(), sep="\\n")
+failure.get_data()["Arguments"]
+"""),
+        code("""
+{key: session.get_data()[key] for key in ("UserName", "IpAddress", "UserAgent", "SessionId")}
+"""),
+        code("""
+# knotebook: function
+import json
+import logging
+
+log = logging.getLogger("login-audit")
+
+
+def arguments(data):
+    # EventEx details: [{"Key": "userIp", "Value": "10.0.1.37"}, ...] -> {"userIp": ...}
+    pairs = data.get("Arguments") or []
+    return {a.get("Key"): a.get("Value") for a in pairs if isinstance(a, dict)}
+
+
+def audit_record(data):
+    if data.get("EventTypeId") == "com.vmware.sso.LoginFailure":
+        args = arguments(data)
+        return {
+            "outcome": "failure",
+            "user": args.get("userName") or data.get("UserName"),
+            "ip": args.get("userIp"),
+            "via": "sso",
+            "at": data.get("CreatedTime"),
+        }
+    return {
+        "outcome": "success",
+        "user": data.get("UserName"),
+        "ip": data.get("IpAddress"),
+        "via": data.get("UserAgent"),
+        "at": data.get("CreatedTime"),
+    }
+
+
+def handler(event):
+    record = audit_record(event.get_data() or {})
+    level = logging.WARNING if record["outcome"] == "failure" else logging.INFO
+    log.log(level, "login %s", json.dumps(record, sort_keys=True))
+"""),
+        code("""
+for sample in (failure, session, events.sample(EVENT, envelope=ENVELOPE)):
+    handler(sample)
+assert audit_record(failure.get_data())["ip"] == "10.0.1.37"
+"""),
+        md("""
+The same function behind a VEBA 0.7 broker: the router envelope types every EventEx
+`com.vmware.event.router/eventex` and puts the id in `subject` (set `ENVELOPE = "router"`
+and the Triggers filter on both).
+"""),
+        code("""
+%knotebook invoke com.vmware.sso.LoginFailure --envelope router
+"""),
+    ]
+
+
+NOTEBOOKS = {
+    "explore_events.ipynb": explore_events,
+    "vm_created.ipynb": vm_created,
+    "alarm_notify.ipynb": alarm_notify,
+    "vm_reconfigured.ipynb": vm_reconfigured,
+    "login_audit.ipynb": login_audit,
+}
 
 
 def build(cells) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import json
 import linecache
 import logging
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from werkzeug.test import Client
 
 from knotebook import delivery, envfile, events, exporter, notebook
 from knotebook.errors import KnotebookError, NotebookError
@@ -394,6 +396,12 @@ class Invocation:
         cells = "; ".join(o.describe() for o in self.origins if o.kind == "function")
         return f"handler.py rendered from {self.label}: {cells}"
 
+    def _reply_data(self, indent: int | None = None) -> str:
+        data = self.reply.get_data()
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", "replace")
+        return data if isinstance(data, str) else json.dumps(data, indent=indent, default=str)
+
     def _body_text(self) -> str:
         return self.body.decode("utf-8", "replace") if self.body else ""
 
@@ -405,6 +413,7 @@ class Invocation:
         if self.reply is not None:
             lines.append("reply:")
             lines += [f"  {row}" for row in str(events.EventView(self.reply)).splitlines()]
+            lines.append(f"  data  {self._reply_data()}")
         elif self.body:
             lines.append(f"body: {self._body_text()}")
         return "\n".join(lines)
@@ -441,6 +450,7 @@ class Invocation:
         parts += [f"<p><b>note:</b> {escape(n)}</p>" for n in self.notes]
         if self.reply is not None:
             parts.append("<p><b>reply</b></p>" + events.EventView(self.reply)._repr_html_())
+            parts.append(f"<p><b>reply data</b></p><pre>{escape(self._reply_data(2))}</pre>")
         elif self.body:
             parts.append(f"<p><b>body</b></p><pre>{escape(self._body_text())}</pre>")
         parts.append(
@@ -463,9 +473,10 @@ def invoke(kf: KernelFunction, event: Any, mode: str = "binary") -> Invocation:
         capture = _Capture(formatter)
         root.handlers = [capture]
         app = getattr(module, "app", None)
-        if app is None or not hasattr(app, "test_client"):
-            raise KnotebookError("handler.py defines no Flask 'app'; check handler_template.py")
-        client = app.test_client()
+        if not callable(app):
+            raise KnotebookError("handler.py defines no WSGI 'app'; check handler_template.py")
+        # The object gunicorn serves (handler:app), called through WSGI as gunicorn calls it.
+        client = Client(app)
         started = time.perf_counter()
         response = client.post("/", headers=headers, data=body)
         seconds = time.perf_counter() - started

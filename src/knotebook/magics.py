@@ -28,8 +28,9 @@ USAGE = """\
 %knotebook invoke [EVENT] [--envelope tanzu|router] [--mode binary|structured]
                   [--set PATH=VALUE ...] [--notebook PATH]
     Send EVENT (a vCenter event id, or the name of a variable holding a CloudEvent; default:
-    EVENT, else the first of EVENT_TYPES) to the exported Flask app built from the function
-    cells as they ran in this kernel. Returns the Invocation (status, reply, logs).
+    EVENT, else the first of EVENT_TYPES; envelope default: ENVELOPE) to the exported Flask app
+    built from the function cells as they ran in this kernel. Returns the Invocation (status,
+    reply, logs).
 %knotebook export [--output-dir DIR] [--force] [--dry-run] [--notebook PATH]
     Export the function cells as they ran in this kernel; show the files and the diff.
 """
@@ -97,8 +98,10 @@ class KnotebookMagics(Magics):
     def _event(self, spec: str | None, kf: inkernel.KernelFunction, args) -> Any:
         settings = kf.function.settings
         assert settings is not None
-        envelope = args.envelope or settings.envelope
         ns = self.shell.user_ns
+        # ENVELOPE in the namespace: what validate injects (it runs every notebook in both).
+        current = ns.get("ENVELOPE")
+        envelope = args.envelope or (current if current in ENVELOPES else settings.envelope)
         if spec is None:
             chosen = ns.get("EVENT")
             spec = chosen if isinstance(chosen, str) and chosen else settings.event_types[0]
@@ -108,7 +111,7 @@ class KnotebookMagics(Magics):
                 raise UsageError("--set and --envelope apply to event ids, not to a variable")
             return value
         overrides = dict(_override(item) for item in args.overrides)
-        return events.sample(events.resolve(spec), envelope=envelope, overrides=overrides or None)
+        return events.sample(spec, envelope=envelope, overrides=overrides or None)
 
     @line_magic
     def knotebook(self, line: str):
