@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import json
 import sys
-from http import HTTPStatus
 from pathlib import Path
 
 import click
@@ -126,22 +124,6 @@ def validate(paths: tuple[Path, ...], output_dir: Path) -> None:
         sys.exit(1)
 
 
-def _load_event(spec: str, envelope: str):
-    from knotebook import events
-
-    path = Path(spec)
-    if path.suffix == ".json" or path.is_file():
-        from cloudevents.core.formats.json import JSONFormat
-
-        try:
-            return JSONFormat().read(None, path.read_bytes())
-        except OSError as exc:
-            raise KnotebookError(f"{path}: {exc.strerror}") from None
-        except Exception as exc:
-            raise KnotebookError(f"{path}: not a structured CloudEvent: {exc}") from None
-    return events.sample(events.resolve(spec), envelope=envelope)
-
-
 @main.command("try", context_settings=CONTEXT)
 @click.argument("bundle", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--event", "event_spec", help="Event id or JSON file [default: testevent.json].")
@@ -161,7 +143,7 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
 
     if not bundle.is_dir():
         raise KnotebookError(f"{bundle}: no such bundle; run knotebook export first")
-    event = _load_event(event_spec or str(bundle / "testevent.json"), envelope)
+    event = delivery.load_event(event_spec or str(bundle / "testevent.json"), envelope)
     modes = ["binary", "structured"] if mode == "both" else [mode]
     click.echo(f"Starting {bundle}: {runtime.web_command(bundle)}")
     server = runtime.start(bundle)
@@ -171,16 +153,7 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
         for each in modes:
             answer = delivery.send(server.url + "/", event, each)
             failed |= not answer.ok
-            line = f"{each:>10} {event.get_type()} id={event.get_id()} -> {answer.status} "
-            click.echo(
-                line + f"{HTTPStatus(answer.status).phrase} ({answer.seconds * 1000:.1f} ms)"
-            )
-            if answer.reply is not None:
-                reply = {k: str(v) for k, v in answer.reply.get_attributes().items()}
-                click.echo(f"{'':>10} reply {json.dumps(reply, sort_keys=True)}")
-                click.echo(f"{'':>10} data  {json.dumps(answer.reply.get_data(), default=str)}")
-            elif answer.body:
-                click.echo(f"{'':>10} body  {answer.body.decode('utf-8', 'replace')}")
+            click.echo("\n".join(delivery.describe(each, event, answer)))
     finally:
         code = server.stop()
     click.echo("Function log:")
@@ -194,8 +167,11 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
 def _register_commands() -> None:
     """Command groups that live beside the code they drive."""
     from knotebook.events.cli import events_group
+    from knotebook.local_cli import broker, dev, invoke, run
 
     main.add_command(events_group, "events")
+    for command in (run, invoke, dev, broker):
+        main.add_command(command)
 
 
 _register_commands()

@@ -1,10 +1,21 @@
-"""Send a CloudEvent over HTTP the way a Knative Broker delivers it, and read the reply."""
+"""Send a CloudEvent over HTTP the way a Knative Broker delivers it, and read the reply.
+
+What a function behind a Knative Broker receives (knative/eventing broker ingress + filter):
+binary mode by default, ``Prefer: reply``, a W3C ``traceparent`` header, and the
+``knativearrivaltime`` extension the ingress stamps on every event. A reply is a CloudEvent in a
+200 answer; 404, 408, 409, 429 and 5xx are retried (``retryable``), other 4xx are not.
+"""
 
 from __future__ import annotations
 
+import copy
 import http.client
+import json
+import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +23,36 @@ from knotebook import events
 from knotebook.errors import KnotebookError
 
 MODES = ("binary", "structured")
+# knative/eventing pkg/kncloudevents SelectiveRetry: these, any 5xx and transport errors
+RETRYABLE = frozenset({404, 408, 409, 429})
+
+
+def retryable(status: int | None) -> bool:
+    """Would Knative retry this answer? ``None`` stands for a transport error (no answer)."""
+    return status is None or status >= 500 or status in RETRYABLE
+
+
+def arrival_time(now_ns: int | None = None) -> str:
+    """``knativearrivaltime`` as the broker ingress writes it: RFC 3339, UTC, nanoseconds."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    seconds, nanos = divmod(now_ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{nanos:09d}Z"
+
+
+def traceparent() -> str:
+    """A fresh W3C ``traceparent`` (the OpenTelemetry propagation header Knative sends)."""
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def with_arrival_time(event: Any, when: str | None = None) -> Any:
+    """A copy of ``event`` with ``knativearrivaltime`` set (kept if the event already has one)."""
+    attributes = event.get_attributes()
+    if attributes.get("knativearrivaltime"):
+        return event
+    stamped = copy.copy(event)  # not CloudEvent(...): that would invent a missing ``time``
+    stamped._attributes = {**attributes, "knativearrivaltime": when or arrival_time()}
+    return stamped
 
 
 @dataclass(frozen=True)
@@ -24,14 +65,28 @@ class Delivery:
     body: bytes
     seconds: float
     reply: Any = None  # a CloudEvent when the function replied with one
+    request_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    @property
+    def retryable(self) -> bool:
+        return retryable(self.status)
 
-def encode(event: Any, mode: str = "binary") -> tuple[dict[str, str], bytes]:
-    """Headers and body for ``event`` in binary (the Broker's default) or structured mode."""
+
+def encode(
+    event: Any, mode: str = "binary", *, broker: bool = False
+) -> tuple[dict[str, str], bytes]:
+    """Headers and body for ``event`` in binary (the Broker's default) or structured mode.
+
+    ``broker=True`` adds what the Broker adds: ``knativearrivaltime`` and ``traceparent``.
+    """
+    extra: dict[str, str] = {}
+    if broker:
+        event = with_arrival_time(event)
+        extra["traceparent"] = traceparent()
     if mode == "binary":
         headers, body = events.to_binary(event)
     elif mode == "structured":
@@ -41,7 +96,7 @@ def encode(event: Any, mode: str = "binary") -> tuple[dict[str, str], bytes]:
         )
     else:
         raise KnotebookError(f"unknown mode {mode!r}; use binary or structured")
-    return {**headers, "Prefer": "reply"}, body
+    return {**headers, "Prefer": "reply", **extra}, body
 
 
 def _reply(status: int, headers: dict[str, str], body: bytes) -> Any:
@@ -80,10 +135,70 @@ def post(url: str, headers: dict[str, str], body: bytes, timeout: float = 30.0) 
         data,
         elapsed,
         _reply(response.status, reply_headers, data),
+        dict(headers),
     )
 
 
-def send(url: str, event: Any, mode: str = "binary", timeout: float = 30.0) -> Delivery:
-    """Deliver ``event`` to ``url`` and return the function's answer."""
-    headers, body = encode(event, mode)
+def send(
+    url: str, event: Any, mode: str = "binary", timeout: float = 30.0, *, broker: bool = True
+) -> Delivery:
+    """Deliver ``event`` to ``url`` as the Broker would and return the function's answer."""
+    headers, body = encode(event, mode, broker=broker)
     return post(url, headers, body, timeout)
+
+
+def load_event(
+    spec: Any,
+    envelope: str = "tanzu",
+    overrides: dict[str, Any] | None = None,
+) -> Any:
+    """The event to send: a CloudEvent, a structured-mode JSON file, or a vCenter event id.
+
+    ``overrides`` sets payload paths (``{"Vm.Name": "web-42"}``), like ``--set``.
+    """
+    if hasattr(spec, "get_attributes"):
+        event = spec
+    else:
+        path = Path(str(spec))
+        if path.suffix == ".json" or path.is_file():
+            event = read_event_file(path)
+        else:
+            return events.sample(events.resolve(str(spec)), envelope=envelope, overrides=overrides)
+    if overrides:
+        from knotebook.events.knobs import set_path
+
+        data = copy.deepcopy(event.get_data())
+        if not isinstance(data, dict):
+            raise KnotebookError("--set needs an event whose data is a JSON object")
+        for key, value in overrides.items():
+            set_path(data, key, value)
+        event = copy.copy(event)
+        event._data = data
+    return event
+
+
+def read_event_file(path: Path) -> Any:
+    """A structured-mode CloudEvent JSON file (``testevent.json``, ``knotebook events save``)."""
+    from cloudevents.core.formats.json import JSONFormat
+
+    try:
+        return JSONFormat().read(None, path.read_bytes())
+    except OSError as exc:
+        raise KnotebookError(f"{path}: {exc.strerror}") from None
+    except Exception as exc:
+        raise KnotebookError(f"{path}: not a structured CloudEvent: {exc}") from None
+
+
+def describe(mode: str, event: Any, answer: Delivery) -> list[str]:
+    """Lines for people: what was sent, the answer, its latency, the reply event or body."""
+    lines = [
+        f"{mode:>10} {event.get_type()} id={event.get_id()} -> {answer.status} "
+        f"{answer.reason} ({answer.seconds * 1000:.1f} ms)"
+    ]
+    if answer.reply is not None:
+        reply = {k: str(v) for k, v in answer.reply.get_attributes().items()}
+        lines.append(f"{'':>10} reply {json.dumps(reply, sort_keys=True)}")
+        lines.append(f"{'':>10} data  {json.dumps(answer.reply.get_data(), default=str)}")
+    elif answer.body:
+        lines.append(f"{'':>10} body  {answer.body.decode('utf-8', 'replace')}")
+    return lines

@@ -1,5 +1,8 @@
 """Run an exported bundle locally the way the buildpack launcher does: the Procfile's ``web``
-command under ``bash -c``, with ``PORT`` and ``k8s/function.env`` in the environment."""
+command under ``bash -c``, with ``PORT`` and ``k8s/function.env`` in the environment.
+
+With ``venv`` (see ``knotebook.venvs``) the command runs isolated, with that venv's ``bin`` first
+on ``PATH`` as the buildpack's layer would be; without it, with this interpreter's ``bin``."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +45,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_free(port: int) -> bool:
+    """Can a server bind ``0.0.0.0:port`` (as gunicorn does, with SO_REUSEADDR)?"""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+        return True
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Live processes of a process group (Linux ``/proc``): the web process and its workers."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
 @dataclass
 class Server:
     """A running bundle: its URL, process and the log lines it printed so far."""
@@ -49,17 +77,27 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     logs: list[str] = field(default_factory=list)
+    bundle: Path | None = None
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM (as Knative sends it), then SIGKILL after ``timeout``; returns the exit code."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                with suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        # whatever the group still holds (workers of a master that was killed) goes too
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         return self.process.returncode
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
 
 def _pump(stream, logs: list[str], echo: bool) -> None:
@@ -82,17 +120,51 @@ def _ready(url: str) -> bool:
         conn.close()
 
 
-def start(
-    bundle: Path, *, port: int | None = None, echo: bool = False, timeout: float = 30.0
-) -> Server:
-    """Start the bundle's web process and wait until ``GET /healthz`` answers 200."""
-    command = web_command(bundle)
+def environment(bundle: Path, port: int, venv: Path | None = None) -> dict[str, str]:
+    """The web process's environment: ours, ``k8s/function.env`` (strict), PORT, Knative's K_*."""
     env_path = bundle / "k8s" / "function.env"
     values = envfile.read(env_path) if env_path.is_file() else {}
-    port = port or free_port()
     env = {**os.environ, **values, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    # The buildpack puts the installed packages on PATH; here that is this interpreter's bin.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    name = bundle.resolve().name
+    env.update(K_SERVICE=name, K_CONFIGURATION=name, K_REVISION=f"{name}-00001")
+    path = env.get("PATH", "").split(os.pathsep)
+    if venv is None:
+        # The buildpack puts the installed packages on PATH; here that is this interpreter's bin.
+        path.insert(0, str(Path(sys.executable).parent))
+    else:
+        # Isolated: the bundle's venv only; not the venv knotebook itself may run from.
+        outer = os.environ.get("VIRTUAL_ENV")
+        if outer:
+            path = [p for p in path if Path(p) != Path(outer) / "bin"]
+        path = [p for p in path if Path(p) != Path(sys.executable).parent]
+        path.insert(0, str(venv / "bin"))
+        env["VIRTUAL_ENV"] = str(venv)
+        for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE"):
+            env.pop(name, None)
+        env["PYTHONNOUSERSITE"] = "1"
+    env["PATH"] = os.pathsep.join(p for p in path if p)
+    return env
+
+
+def start(
+    bundle: Path,
+    *,
+    port: int | None = None,
+    echo: bool = False,
+    timeout: float = 30.0,
+    venv: Path | None = None,
+) -> Server:
+    """Start the bundle's web process and wait until ``GET /healthz`` answers 200.
+
+    ``venv``: run with that virtual environment (``knotebook.venvs.ensure``) instead of this
+    interpreter's packages. ``echo``: copy the process's output to stderr as it comes.
+    """
+    bundle = Path(bundle)
+    command = web_command(bundle)
+    if port and not port_free(port):
+        raise KnotebookError(f"port {port} is in use; pick another with --port")
+    port = port or free_port()
+    env = environment(bundle, port, venv)
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=bundle,
@@ -102,17 +174,23 @@ def start(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    server = Server(f"http://127.0.0.1:{port}", process)
+    server = Server(f"http://127.0.0.1:{port}", process, bundle=bundle)
     threading.Thread(target=_pump, args=(process.stdout, server.logs, echo), daemon=True).start()
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            time.sleep(0.1)  # let the pump collect the last lines
-            tail = " | ".join(server.logs[-3:]) or "no output"
-            raise KnotebookError(f"{bundle}: web process exited with {process.returncode}: {tail}")
-        if _ready(server.url):
-            return server
-        time.sleep(0.05)
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                time.sleep(0.1)  # let the pump collect the last lines
+                tail = " | ".join(server.logs[-3:]) or "no output"
+                raise KnotebookError(
+                    f"{bundle}: web process exited with {process.returncode}: {tail}"
+                )
+            if _ready(server.url):
+                return server
+            time.sleep(0.05)
+    except BaseException:  # Ctrl-C while starting: leave nothing behind
+        server.stop()
+        raise
     server.stop()
     raise KnotebookError(f"{bundle}: web process not ready on {server.url} after {timeout:.0f} s")
 
@@ -125,3 +203,20 @@ def serve(bundle: Path, **kwargs) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises KeyboardInterrupt like Ctrl-C, so cleanup code runs."""
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,188 @@
+"""``knotebook dev``: export, serve, and on every save re-export, restart and re-send the event.
+
+The notebook, its ``.env`` and the project's templates (``handler_template.py``,
+``requirements.txt``, ``Procfile``, ``k8s/``) are polled every ``interval`` seconds (mtime and
+size; no new dependency). A save that changes the bundle restarts the function on the same port
+and re-sends the last event: the one ``knotebook invoke`` sent to it last, else ``--event``, else
+the bundle's ``testevent.json``. A save that leaves the bundle as it was (exploration cells only)
+restarts nothing. Errors (a bad cell, a handler that does not import) are printed and the
+session keeps watching.
+
+From a notebook or script::
+
+    session = DevSession("notebooks/vm_created.ipynb", say=print)
+    session.start()
+    session.poll()      # call periodically, or session.serve_forever() in a thread
+    session.stop()
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from knotebook import delivery, local, runstate, runtime, venvs
+from knotebook.errors import KnotebookError
+
+TEMPLATE_FILES = ("handler_template.py", "requirements.txt", "Procfile")
+
+
+class DevSession:
+    def __init__(
+        self,
+        notebook: str | Path,
+        *,
+        event: Any = None,
+        envelope: str = "tanzu",
+        mode: str = "binary",
+        overrides: dict[str, Any] | None = None,
+        port: int | None = None,
+        isolated: bool = True,
+        echo: bool = True,
+        say: Callable[[str], None] | None = None,
+        interval: float = 0.3,
+    ) -> None:
+        self.notebook = Path(notebook)
+        if not self.notebook.is_file():
+            raise KnotebookError(f"{self.notebook}: no such notebook")
+        self.event_spec, self.envelope, self.mode = event, envelope, mode
+        self.overrides = overrides
+        self.port = port
+        self.isolated, self.echo = isolated, echo
+        self._say = say or (lambda _line: None)
+        self.interval = interval
+        self.server: runtime.Server | None = None
+        self.bundle: Path | None = None
+        self.restarts: list[float] = []  # seconds from a detected save to serving again
+        self.answers: list[delivery.Delivery] = []
+        self._seen: dict[Path, tuple[int, int] | None] = {}
+
+    # -- what is watched ---------------------------------------------------------------------
+    def watched(self) -> list[Path]:
+        root = runstate.project_root(self.notebook.resolve().parent)
+        paths = [self.notebook, self.notebook.with_suffix(".env")]
+        paths += [root / name for name in TEMPLATE_FILES]
+        k8s = root / "k8s"
+        if k8s.is_dir():
+            paths += sorted(p for p in k8s.iterdir() if p.is_file())
+        return paths
+
+    def _snapshot(self) -> dict[Path, tuple[int, int] | None]:
+        state: dict[Path, tuple[int, int] | None] = {}
+        for path in self.watched():
+            try:
+                st = path.stat()
+                state[path] = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                state[path] = None
+        return state
+
+    # -- the loop ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Export, serve and send the event once."""
+        self.port = local.choose_port(self.port)
+        self._seen = self._snapshot()
+        self._build(first=True)
+
+    def poll(self) -> bool:
+        """Check for saves once; True when the function was restarted."""
+        now = self._snapshot()
+        if now == self._seen:
+            return False
+        time.sleep(0.05)  # let an editor finish writing
+        now = self._snapshot()
+        changed = [p for p in now if now[p] != self._seen.get(p)]
+        self._seen = now
+        names = ", ".join(p.name for p in changed)
+        self._say(f"Saved: {names}")
+        return self._build(first=False)
+
+    def serve_forever(self, stop: threading.Event | None = None) -> None:
+        while stop is None or not stop.is_set():
+            if self.server is not None and self.server.process.poll() is not None:
+                code = self.server.process.returncode
+                self._say(f"The function exited with {code}; waiting for the next save.")
+                self._stop_server()
+            self.poll()
+            time.sleep(self.interval)
+
+    def stop(self) -> int | None:
+        return self._stop_server()
+
+    # -- internals ---------------------------------------------------------------------------
+    def _stop_server(self, *, forget: bool = True) -> int | None:
+        if self.server is None:
+            return None
+        code = self.server.stop()
+        if forget:
+            runstate.forget(self.server.url)
+        self.server = None
+        return code
+
+    def _build(self, *, first: bool) -> bool:
+        started = time.monotonic()
+        try:
+            from knotebook.exporter import export
+
+            result = export(self.notebook)
+        except KnotebookError as exc:
+            self._say(f"Error: {exc}")
+            return False
+        self.bundle = result.directory
+        unchanged = not result.written and not result.removed
+        if not first and unchanged and self.server is not None:
+            self._say("Bundle unchanged (no function cell, setting or template changed).")
+            return False
+        if not first:
+            self._say(f"Re-exported {self.bundle}/ ({', '.join(result.written) or 'no files'})")
+        try:
+            local.check_env(self.bundle)
+            venv = None
+            if self.isolated:
+                venv = venvs.ensure(self.bundle / "requirements.txt", progress=self._say)
+            self._stop_server(forget=False)  # same URL again: keep its last event
+            self.server = runtime.start(self.bundle, port=self.port, echo=self.echo, venv=venv)
+        except KnotebookError as exc:
+            self._say(f"Error: {exc}")
+            self._say("Waiting for the next save...")
+            return False
+        seconds = time.monotonic() - started
+        runstate.record(self.bundle.resolve().name, self.server.url, self.bundle, kind="dev")
+        if first:
+            self._say(f"Serving {self.bundle.name} at {self.server.url}/ ({seconds:.2f} s)")
+        else:
+            self.restarts.append(seconds)
+            self._say(f"Restarted in {seconds:.2f} s")
+        self._send()
+        return True
+
+    def _event(self) -> tuple[Any, str]:
+        assert self.server is not None and self.bundle is not None
+        last = runstate.last_event(self.server.url)
+        if last and isinstance(last.get("event"), dict):
+            import json
+
+            from cloudevents.core.formats.json import JSONFormat
+
+            try:
+                event = JSONFormat().read(None, json.dumps(last["event"]).encode())
+                return event, str(last.get("mode") or self.mode)
+            except Exception:
+                pass
+        spec = self.event_spec if self.event_spec is not None else self.bundle / "testevent.json"
+        return delivery.load_event(spec, self.envelope, self.overrides), self.mode
+
+    def _send(self) -> None:
+        assert self.server is not None
+        try:
+            event, mode = self._event()
+            answer = delivery.send(self.server.url + "/", event, mode)
+        except KnotebookError as exc:
+            self._say(f"Error: {exc}")
+            return
+        self.answers.append(answer)
+        for line in delivery.describe(mode, event, answer):
+            self._say(line)
