@@ -17,6 +17,7 @@ on first use only, which keeps it out of the cold start.
 import json as _json
 import logging as _logging
 import os as _os
+import re as _re
 import signal as _signal
 import sys as _sys
 import threading as _threading
@@ -32,8 +33,10 @@ _logging.basicConfig(
     format="%(asctime)s %(levelname)s %(name)s %(threadName)s : %(message)s",
     stream=_sys.stdout,
 )
-# The format above has no process or caller fields: do not collect them for every record.
+# The format above has no process or caller fields: do not collect them for every record
+# (the logging HOWTO's "Optimization" settings; findCaller walks the stack on every call).
 _logging.logProcesses = _logging.logMultiprocessing = False
+_logging._srcfile = None
 _log = _logging.getLogger("{{ settings.name }}")
 
 # ---------------------------------------------------------------------------------------------
@@ -67,11 +70,30 @@ class _BadEvent(Exception):
         self.reason, self.status = reason, status
 
 
+_CHECKED = frozenset(("id", "source", "type", "specversion", "time"))  # by _check
+_NON_EMPTY_STRINGS = frozenset(("subject", "datacontenttype", "dataschema"))
+_EXTENSION_NAME = _re.compile("[a-z0-9]+").fullmatch
+
+
+def _surely_valid(attributes):
+    """True only if the SDK's validation would pass (after _check); it runs otherwise."""
+    for name, value in attributes.items():
+        if name in _CHECKED:
+            continue
+        if name in _NON_EMPTY_STRINGS:
+            if not value or not isinstance(value, str):
+                return False
+        elif name == "data" or not _EXTENSION_NAME(name):
+            return False
+    return True
+
+
 class _Event(CloudEvent):
     """A CloudEvent exactly as received: absent attributes (time, ...) stay absent."""
 
     def __init__(self, attributes, data=None):
-        self._validate_attribute(attributes=attributes)
+        if not _surely_valid(attributes):
+            self._validate_attribute(attributes=attributes)  # raises with the SDK's reason
         self._attributes = attributes
         self._data = data
 
@@ -296,6 +318,12 @@ class _App:
                     self._flask = create_app(self)
         return self._flask
 
+    def __getattr__(self, name):
+        # Everything else is Flask's: app.test_client(), app.config, app.route ...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.flask, name)
+
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO")
         method = environ.get("REQUEST_METHOD")
@@ -380,7 +408,10 @@ def create_app(function):
 
     @app.post("/")
     def receive():
-        return Response.from_app(fast.receive, request.environ)
+        response = Response.from_app(fast.receive, request.environ)
+        if response.status_code == 204:
+            del response.headers["Content-Type"]
+        return response
 
     @app.get("/healthz")
     def healthz():
