@@ -167,9 +167,11 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
 def _register_commands() -> None:
     """Command groups that live beside the code they drive."""
     from knotebook.events.cli import events_group
+    from knotebook.lab import lab_command
     from knotebook.local_cli import broker, dev, invoke, run
 
     main.add_command(events_group, "events")
+    main.add_command(lab_command, "lab")
     for command in (run, invoke, dev, broker):
         main.add_command(command)
 

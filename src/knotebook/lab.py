@@ -1,0 +1,154 @@
+"""``knotebook lab``: JupyterLab on the project's notebooks, with a kernel that has knotebook.
+
+JupyterLab runs from this interpreter's environment (so its ``python3`` kernel is this Python,
+with knotebook installed), bound to 127.0.0.1, opened on ``notebooks/``. The token comes from
+``JUPYTER_TOKEN`` or is generated; it reaches Jupyter through the environment (not the command
+line, where ``ps`` would show it), and the URL with the token is printed once the server answers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from knotebook.errors import KnotebookError
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8888
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def choose_port(wanted: int | None) -> int:
+    """``wanted`` if given (it must be free); else 8888 or the next free port above it."""
+    if wanted:
+        if not port_free(wanted):
+            raise KnotebookError(f"port {wanted} on {HOST} is in use; pick another with --port")
+        return wanted
+    for port in range(DEFAULT_PORT, DEFAULT_PORT + 100):
+        if port_free(port):
+            return port
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def jupyter_command(folder: Path, port: int) -> list[str]:
+    jupyter = Path(sys.executable).parent / "jupyter"
+    if not jupyter.exists():
+        raise KnotebookError(
+            f"{jupyter} not found: JupyterLab is not installed in this environment "
+            "(run `make setup`, or pip install jupyterlab)"
+        )
+    command = [
+        str(jupyter),
+        "lab",
+        "--no-browser",
+        f"--ServerApp.ip={HOST}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={folder}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI machines: bound to localhost anyway
+    return command
+
+
+def ready(port: int, token: str) -> bool:
+    conn = http.client.HTTPConnection(HOST, port, timeout=1)
+    try:
+        conn.request("GET", "/api/status", headers={"Authorization": f"token {token}"})
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def lab_url(port: int, token: str, notebook: str | None = None) -> str:
+    path = f"/lab/tree/{notebook}" if notebook else "/lab"
+    return f"http://{HOST}:{port}{path}?token={token}"
+
+
+@click.command("lab", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument(
+    "target", default="notebooks", type=click.Path(path_type=Path, exists=False), required=False
+)
+@click.option("--port", type=int, help="Port on 127.0.0.1 [default: 8888 or the next free one].")
+@click.option(
+    "--timeout", default=120.0, show_default=True, help="Seconds to wait for JupyterLab to answer."
+)
+def lab_command(target: Path, port: int | None, timeout: float) -> None:
+    """Start JupyterLab on notebooks/ (or TARGET, a folder or a notebook), bound to localhost.
+
+    The kernel is this environment's Python, with knotebook installed: `%load_ext knotebook`
+    works. The token is $JUPYTER_TOKEN, or a new random one; the URL with the token is printed
+    when the server is ready. Ctrl-C stops it.
+
+    \b
+    Examples:
+      knotebook lab
+      knotebook lab notebooks/vm_created.ipynb --port 8899
+    """
+    notebook = None
+    if target.suffix == ".ipynb":
+        if not target.is_file():
+            raise KnotebookError(f"{target}: no such notebook")
+        folder, notebook = target.parent, target.name
+    else:
+        folder = target
+    if not folder.is_dir():
+        raise KnotebookError(f"{folder}: no such folder; run from the project root (make lab)")
+    folder = folder.resolve()
+    port = choose_port(port)
+    token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
+    env = {
+        **os.environ,
+        "JUPYTER_TOKEN": token,
+        # This environment's kernelspec (this Python) wins over a user-level "python3".
+        "JUPYTER_PREFER_ENV_PATH": "1",
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
+    command = jupyter_command(folder, port)
+    click.echo(f"Starting JupyterLab on {folder} ({' '.join(command[:2])}) ...", err=True)
+    process = subprocess.Popen(command, env=env)
+    # Ctrl-C reaches JupyterLab directly (same process group): it asks, then shuts down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    deadline = time.monotonic() + timeout
+    while not ready(port, token):
+        if process.poll() is not None:
+            raise KnotebookError(f"JupyterLab exited with status {process.returncode}")
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise KnotebookError(f"JupyterLab did not answer on port {port} in {timeout:.0f} s")
+        time.sleep(0.2)
+    url = lab_url(port, token, notebook)
+    bar = "-" * min(len(url), 100)
+    click.echo(
+        f"\n{bar}\nJupyterLab is running on {folder} (localhost only). Open:\n\n    {url}\n\n"
+        f"Press Ctrl-C twice to stop it.\n{bar}\n",
+        err=False,
+    )
+    sys.stdout.flush()
+    sys.exit(process.wait())
+
+
+if __name__ == "__main__":
+    lab_command()
