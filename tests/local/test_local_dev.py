@@ -1,0 +1,101 @@
+"""knotebook dev: a save re-exports, restarts on the same URL and re-sends the last event."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import nbformat
+import pytest
+from conftest import make_project, run_knotebook
+from localkit import Proc, alive, session_cache, write_function
+
+from knotebook import runtime
+
+HANDLER = """# knotebook: function
+import logging
+
+log = logging.getLogger("live")
+
+
+def handler(event):
+    log.info("{version} got vm=%s", event.get_data()["Vm"]["Name"])
+"""
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    session_cache()
+    root = make_project(tmp_path_factory.mktemp("dev") / "project")
+    notebook = write_function(root, "live", HANDLER.format(version="v1"))
+    port = runtime.free_port()
+    proc = Proc("dev", "notebooks/live.ipynb", "--port", str(port), cwd=root)
+    try:
+        proc.wait_for(f"Serving live at http://127.0.0.1:{port}/", timeout=300)
+        proc.wait_for("-> 204 No Content")
+        proc.root, proc.notebook, proc.port = root, notebook, port
+        yield proc
+    finally:
+        proc.kill()
+
+
+def save(notebook, handler: str, extra: str | None = None) -> float:
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells[3].source = handler
+    if extra is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(extra))
+    nbformat.write(nb, notebook)
+    return time.monotonic()
+
+
+def restarts(output: str) -> list[float]:
+    return [float(x) for x in re.findall(r"Restarted in ([\d.]+) s", output)]
+
+
+def test_first_start_sends_the_test_event(session):
+    assert "binary com.vmware.vsphere.VmCreatedEvent.v0 id=3849947 -> 204 No Content" in (
+        session.stdout
+    )
+    session.wait_for("v1 got vm=web-01", stream="stderr")
+
+
+def test_a_save_restarts_in_under_2_s_and_resends_the_last_invoked_event(session):
+    proc = run_knotebook("invoke", "--set", "Vm.Name=web-77", cwd=session.root)
+    assert proc.returncode == 0, proc.stderr
+    session.wait_for("v1 got vm=web-77", stream="stderr")
+    saved = save(session.notebook, HANDLER.format(version="v2"))
+    session.wait_for(lambda out: len(restarts(out)) == 1, timeout=20)
+    seen = time.monotonic() - saved
+    session.wait_for("v2 got vm=web-77", stream="stderr", timeout=10)  # the last event again
+    print(f"\n`knotebook dev`: save -> restarted {seen:.2f} s, restart {restarts(session.stdout)}")
+    assert seen < 2.0
+    assert restarts(session.stdout)[0] < 2.0
+    assert f"http://127.0.0.1:{session.port}" in session.stdout  # same URL as before
+
+
+def test_a_save_that_leaves_the_bundle_alone_restarts_nothing(session):
+    before = len(restarts(session.stdout))
+    save(session.notebook, HANDLER.format(version="v2"), extra="1 + 1  # exploration")
+    session.wait_for("Bundle unchanged", timeout=10)
+    assert len(restarts(session.stdout)) == before
+
+
+def test_a_broken_save_is_reported_and_the_next_good_one_recovers(session):
+    save(session.notebook, "# knotebook: function\ndef handler(event):\n    %timeit 1\n")
+    session.wait_for(lambda out: "Error: " in out and "IPython syntax" in out, timeout=10)
+    assert session.popen.poll() is None  # still watching
+    before = len(restarts(session.stdout))
+    save(session.notebook, HANDLER.format(version="v3"))
+    session.wait_for(lambda out: len(restarts(out)) == before + 1, timeout=20)
+    session.wait_for("v3 got vm=web-77", stream="stderr", timeout=10)
+
+
+def test_ctrl_c_stops_dev_and_its_function(session):
+    pids = session.web_pids()
+    assert pids
+    assert session.interrupt() == 0
+    assert session.stdout.rstrip().endswith("Stopped (exit 0).")
+    deadline = time.monotonic() + 5
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive(pids) == []
