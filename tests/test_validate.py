@@ -4,6 +4,7 @@ import pytest
 from conftest import run_knotebook
 
 from knotebook import validate
+from knotebook.validate import Options, Run
 
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "picky"
@@ -12,38 +13,67 @@ EVENT_TYPES = ["VmCreatedEvent", "AlarmStatusChangedEvent"]
 PARAMS = ('EVENT = "VmCreatedEvent"', ["parameters"])
 PICKY = """# knotebook: function
 def handler(event):
-    if "AlarmStatusChanged" in event.get_type():
+    if "AlarmStatusChanged" in (event.get_type() + str(event.get_subject())):
         raise ValueError("alarms are not handled")
 """
 RUN = """from knotebook import events
-handler(events.sample(EVENT))
+handler(events.sample(EVENT, envelope=ENVELOPE))
 """
+
+
+def test_plan_is_types_by_envelopes_and_samples(write_notebook):
+    path = write_notebook("picky.ipynb", SETTINGS, PARAMS, PICKY, RUN)
+    assert [r.name for r in validate.plan(path)] == [
+        "VmCreatedEvent (tanzu)",
+        "VmCreatedEvent (router)",
+        "AlarmStatusChangedEvent (tanzu)",
+        "AlarmStatusChangedEvent (router)",
+    ]
+    every = validate.plan(path, Options(envelope="tanzu", all_samples=True))
+    assert [r.name for r in every] == [
+        "VmCreatedEvent (tanzu)",
+        "AlarmStatusChangedEvent (tanzu)",
+        "AlarmStatusChangedEvent:alarminfo (tanzu)",
+        "AlarmStatusChangedEvent:host (tanzu)",
+    ]
+    picked = validate.plan(
+        path, Options(envelope="router", event_filter=("AlarmStatusChangedEvent:host",))
+    )
+    assert picked == [Run(path, "AlarmStatusChangedEvent:host", "router")]
+
+
+def test_exploration_notebook_runs_once(write_notebook):
+    path = write_notebook("explore.ipynb", "x = 1")
+    assert validate.plan(path) == [Run(path)]
 
 
 def test_good_notebook_passes_and_source_is_untouched(project, tmp_path):
     path = project / "notebooks" / "vm_created.ipynb"
     before = path.read_bytes()
-    (result,) = validate.validate([path], tmp_path / "out")
-    assert result.ok, result.error
-    assert result.event == "VmCreatedEvent"
-    assert result.output == tmp_path / "out" / "vm_created" / "VmCreatedEvent.ipynb"
-    executed = result.output.read_text()
+    results = validate.validate([path], Options(output_root=tmp_path / "out"))
+    assert [(r.name, r.ok) for r in results] == [
+        ("VmCreatedEvent (tanzu)", True),
+        ("VmCreatedEvent (router)", True),
+    ], [r.error for r in results]
+    assert results[0].output == tmp_path / "out" / "vm_created" / "VmCreatedEvent.tanzu.ipynb"
+    executed = results[1].output.read_text()
     assert '"injected-parameters"' in executed
+    assert 'ENVELOPE = \\"router\\"' in executed
     assert "created VM" in executed  # the handler's log line, captured by papermill
     assert path.read_bytes() == before
 
 
-def test_each_subscribed_event_runs_and_only_the_failing_one_fails(write_notebook, tmp_path):
+def test_only_the_failing_event_fails(write_notebook, tmp_path):
     path = write_notebook("picky.ipynb", SETTINGS, PARAMS, PICKY, RUN)
     before = path.read_bytes()
-    results = validate.validate([path], tmp_path)
-    assert [(r.event, r.ok) for r in results] == [
-        ("VmCreatedEvent", True),
-        ("AlarmStatusChangedEvent", False),
+    results = validate.validate([path], Options(output_root=tmp_path, envelope="tanzu"))
+    assert [(r.name, r.ok) for r in results] == [
+        ("VmCreatedEvent (tanzu)", True),
+        ("AlarmStatusChangedEvent (tanzu)", False),
     ]
     error = results[1].error
-    assert error.startswith("cell 5, line 2: handler(events.sample(EVENT)): ValueError")
-    assert "alarms are not handled" in error
+    assert error.startswith("cell 5, line 2: handler(events.sample(EVENT, envelope=ENVELOPE)): ")
+    assert "ValueError: alarms are not handled" in error
     assert path.read_bytes() == before
 
 
@@ -60,26 +90,56 @@ def test_each_subscribed_event_runs_and_only_the_failing_one_fails(write_noteboo
 )
 def test_failure_names_the_cell_as_numbered_in_the_source(write_notebook, tmp_path, cell, expected):
     path = write_notebook("broken.ipynb", "a = 1", ("EVENT = 'x'", ["parameters"]), cell, "b = 2")
-    (result,) = validate.validate([path], tmp_path)
+    (result,) = validate.validate([path], Options(output_root=tmp_path))
     assert not result.ok
     assert result.error.startswith(expected), result.error
     assert result.output.is_file()
 
 
-def test_cli_reports_progress_and_exits_1_on_failure(write_notebook, project):
+def test_runs_sharing_a_kernel_do_not_see_each_others_names(write_notebook, tmp_path):
+    settings = SETTINGS.replace("picky", "leaky")
+    check = 'assert "LEAK" not in globals(), "state leaked from the previous run"'
+    path = write_notebook(
+        "leaky.ipynb",
+        settings,
+        PARAMS,
+        PICKY.replace('raise ValueError("alarms are not handled")', "pass"),
+        check,
+        "LEAK = EVENT",
+    )
+    results = validate.validate([path], Options(output_root=tmp_path, jobs=1))
+    assert len(results) == 4
+    assert all(r.ok for r in results), [r.error for r in results]
+
+
+def test_cli_reports_progress_table_and_exits_1_on_failure(write_notebook, project):
     write_notebook("picky.ipynb", SETTINGS, PARAMS, PICKY, RUN)
-    proc = run_knotebook("validate", "notebooks", cwd=project)
+    proc = run_knotebook(
+        "validate",
+        "notebooks/picky.ipynb",
+        "notebooks/vm_created.ipynb",
+        "--envelope",
+        "tanzu",
+        "--no-contract",
+        cwd=project,
+    )
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
-    assert lines[0] == "Validating 2 notebook(s) with papermill..."
+    assert lines[0] == "Running 3 notebook run(s) of 2 notebook(s) with papermill..."
     assert any(
-        line.startswith("FAILED  notebooks/picky.ipynb [AlarmStatusChangedEvent]") for line in lines
+        line.startswith("FAILED  notebooks/picky.ipynb [AlarmStatusChangedEvent (tanzu)]")
+        for line in lines
     )
     assert any(
-        line.startswith("    ok  notebooks/vm_created.ipynb [VmCreatedEvent]") for line in lines
+        line.startswith("    ok  notebooks/vm_created.ipynb [VmCreatedEvent (tanzu)]")
+        for line in lines
+    )
+    assert (
+        "| notebooks/picky.ipynb      | AlarmStatusChangedEvent (tanzu) | FAIL   |" in proc.stdout
     )
     assert lines[-1] == "2 passed, 1 failed"
-    assert (project / "build" / "validate" / "picky" / "AlarmStatusChangedEvent.ipynb").is_file()
+    executed = project / "build" / "validate" / "picky" / "AlarmStatusChangedEvent.tanzu.ipynb"
+    assert executed.is_file()
 
 
 def test_cli_errors_for_missing_paths(project):

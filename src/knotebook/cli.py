@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -79,6 +80,30 @@ def export(notebooks: tuple[Path, ...], output_dir: Path | None, force: bool) ->
 
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel kernels [default: CPUs].")
+@click.option(
+    "--events",
+    "event_filter",
+    help="Only these event ids or sample names, comma-separated (TaskEvent:error).",
+)
+@click.option("--all-samples", is_flag=True, help="Every packaged sample variant of each type.")
+@click.option(
+    "--envelope",
+    type=click.Choice(["both", "tanzu", "router"]),
+    default="both",
+    show_default=True,
+    help="VEBA envelope(s) of the injected events.",
+)
+@click.option(
+    "--contract/--no-contract",
+    default=True,
+    show_default=True,
+    help="Also serve each exported function and POST its events (binary and structured).",
+)
+@click.option("--check-export", is_flag=True, help="Fail when export/ is missing or stale.")
+@click.option("--no-run", is_flag=True, help="Skip executing notebooks (with --check-export).")
+@click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report.")
+@click.option("--json", "json_report", type=click.Path(path_type=Path), help="Write a JSON report.")
 @click.option(
     "--output-dir",
     default=Path("build/validate"),
@@ -86,42 +111,149 @@ def export(notebooks: tuple[Path, ...], output_dir: Path | None, force: bool) ->
     type=click.Path(path_type=Path),
     help="Where the executed copies of the notebooks go.",
 )
-def validate(paths: tuple[Path, ...], output_dir: Path) -> None:
-    """Execute notebooks with papermill against each event they subscribe to.
+def validate(
+    paths: tuple[Path, ...],
+    jobs: int | None,
+    event_filter: str | None,
+    all_samples: bool,
+    envelope: str,
+    contract: bool,
+    check_export: bool,
+    no_run: bool,
+    junit: Path | None,
+    json_report: Path | None,
+    output_dir: Path,
+) -> None:
+    """Run notebooks with papermill against every sample event they subscribe to.
 
-    PATHS are notebooks or folders [default: notebooks/]. The notebooks themselves are never
-    modified; executed copies are written under --output-dir.
+    PATHS are notebooks or folders [default: notebooks/]. Each function notebook runs once per
+    subscribed event type and envelope (each packaged variant with --all-samples); exploration
+    notebooks run once. The notebooks are never modified: executed copies, with secret values
+    masked, go to --output-dir. Exit status 0 only when everything passed.
 
     \b
     Examples:
       knotebook validate
-      knotebook validate notebooks/vm_created.ipynb
+      knotebook validate notebooks/vm_created.ipynb --envelope tanzu -j 4
+      knotebook validate --all-samples --junit build/junit.xml --json build/report.json
+      knotebook validate --check-export --no-run
     """
+    from knotebook import contract as contract_check
+    from knotebook import reports
     from knotebook import validate as validation
+    from knotebook.exporter import check_fresh
 
-    targets = list(paths) or [Path("notebooks")]
-    for target in targets:
-        if not target.exists():
-            raise KnotebookError(f"{target}: no such notebook or folder")
-    notebooks = validation.discover(targets)
+    options = validation.Options(
+        output_root=output_dir,
+        envelope=envelope,
+        event_filter=tuple(e.strip() for e in (event_filter or "").split(",") if e.strip()),
+        all_samples=all_samples,
+    )
+    if jobs:
+        options.jobs = jobs
+    notebooks = validation.discover(list(paths) or [Path("notebooks")])
     if not notebooks:
-        raise KnotebookError(f"no notebooks in {', '.join(map(str, targets))}")
+        raise KnotebookError(f"no notebooks in {', '.join(map(str, paths or ['notebooks']))}")
+    runs = [] if no_run else [run for path in notebooks for run in validation.plan(path, options)]
+    lock = threading.Lock()
 
     def progress(result: validation.RunResult) -> None:
-        status = (
-            click.style(f"{'ok':>6}", fg="green") if result.ok else click.style("FAILED", fg="red")
-        )
-        click.echo(f"{status}  {result.label}  ({result.seconds:.1f} s)")
-        if not result.ok:
-            click.echo(f"        {result.error}")
-            click.echo(f"        executed copy: {result.output}")
+        with lock:
+            ok = click.style(f"{'ok':>6}", fg="green")
+            status = ok if result.ok else click.style("FAILED", fg="red")
+            click.echo(f"{status}  {result.label}  ({result.seconds:.1f} s)")
+            if not result.ok:
+                click.echo(f"        {result.error}")
+                if result.output:
+                    click.echo(f"        executed copy: {result.output}")
 
-    click.echo(f"Validating {len(notebooks)} notebook(s) with papermill...")
-    results = validation.validate(notebooks, output_dir, progress)
+    results: list[validation.RunResult] = []
+    if runs:
+        count = len({r.notebook for r in runs})
+        click.echo(f"Running {len(runs)} notebook run(s) of {count} notebook(s) with papermill...")
+        results += validation.run_all(runs, options, progress)
+    if contract and not no_run:
+        for path in notebooks:
+            for result in contract_check.check(path, options):
+                progress(result)
+                results.append(result)
+    if check_export:
+        for path in notebooks:
+            problem = check_fresh(path)
+            result = validation.RunResult(
+                path, "export is current", not problem, 0.0, None, problem, "export"
+            )
+            progress(result)
+            results.append(result)
+    if not results:
+        raise KnotebookError("nothing to validate")
+    click.echo()
+    click.echo(reports.table(results))
+    for target, text in ((junit, reports.junit(results)), (json_report, reports.as_json(results))):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            click.echo(f"Wrote {target}")
     failed = [r for r in results if not r.ok]
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:
         sys.exit(1)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Only report notebooks with outputs; exit 1 if any.")
+def clean(paths: tuple[Path, ...], check: bool) -> None:
+    """Strip outputs and execution counts from notebooks, for committing them.
+
+    PATHS are notebooks or folders [default: notebooks/].
+
+    \b
+    Examples:
+      knotebook clean notebooks/
+      knotebook clean --check notebooks/      # in CI: fail when a notebook has outputs
+    """
+    from knotebook import clean as cleaning
+    from knotebook.validate import discover
+
+    dirty = []
+    for path in discover(list(paths) or [Path("notebooks")]):
+        if check:
+            if not cleaning.is_clean(path):
+                dirty.append(path)
+                click.echo(f"has outputs: {path}")
+        elif cleaning.clean(path):
+            click.echo(f"cleaned {path}")
+    if check and dirty:
+        raise KnotebookError(f"{len(dirty)} notebook(s) have outputs; run knotebook clean")
+
+
+@main.command("init-ci", context_settings=CONTEXT)
+@click.option(
+    "--path",
+    default=Path(".github/workflows/knotebook.yml"),
+    show_default=True,
+    type=click.Path(path_type=Path),
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
+def init_ci(path: Path, force: bool) -> None:
+    """Write a GitHub Actions workflow that validates the notebooks on every push.
+
+    \b
+    Example:
+      knotebook init-ci && git add .github/workflows/knotebook.yml
+    """
+    from importlib import resources
+
+    if path.exists() and not force:
+        raise KnotebookError(f"{path} exists; re-run with --force to overwrite it")
+    text = resources.files("knotebook").joinpath("templates", "github-workflow.yml").read_text()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise KnotebookError(f"cannot write {path}: {exc.strerror}") from None
+    click.echo(f"Wrote {path}: install, knotebook validate --junit, --check-export, upload report")
 
 
 @main.command("try", context_settings=CONTEXT)

@@ -299,7 +299,8 @@ def write(
     return ExportResult(directory, tuple(written), tuple(unchanged), tuple(removed), digest)
 
 
-def _label(path: Path, root: Path) -> str:
+def notebook_label(path: Path, root: Path) -> str:
+    """The notebook's path relative to the project root, as handler.py's header names it."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -313,7 +314,7 @@ def export(
     path = Path(notebook_path)
     function = notebook.read(path)
     root = find_templates(path.resolve().parent)
-    label = _label(path, root)
+    label = notebook_label(path, root)
     files = render(function, root, label)
     assert function.settings is not None
     base = Path(output_dir) if output_dir is not None else root / "export"
@@ -322,3 +323,30 @@ def export(
     directory = base / function.settings.name
     env_file = _env_file(function, directory)
     return write(files, directory, env_file=env_file, notebook_label=label, force=force)
+
+
+def check_fresh(notebook_path: str | Path, output_dir: str | Path | None = None) -> str:
+    """Why ``export/<name>/`` is not exactly what exporting the notebook now would write.
+
+    Returns "" when the export is fresh: same source hash, every generated file unchanged.
+    """
+    path = Path(notebook_path)
+    function = notebook.read(path)
+    if function.settings is None:
+        return ""
+    root = find_templates(path.resolve().parent)
+    files = render(function, root, notebook_label(path, root))
+    base = Path(output_dir) if output_dir is not None else root / "export"
+    directory = base / function.settings.name
+    manifest = _manifest(directory)
+    if not manifest:
+        return f"not exported: run knotebook export {path}"
+    if manifest.get("source_hash") != source_hash(files):
+        return (
+            f"{directory} is stale: the notebook or templates changed; run knotebook export {path}"
+        )
+    for name in sorted(files):
+        target = directory / name
+        if not target.is_file() or target.read_bytes() != files[name]:
+            return f"{target} differs from what the notebook exports; run knotebook export {path}"
+    return ""

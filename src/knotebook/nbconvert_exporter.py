@@ -33,7 +33,7 @@ class KnotebookExporter(Exporter):
         path = folder / f"{name}.ipynb"
         function = notebook.from_node(nb_copy, path)
         root = exporter.find_templates(folder)
-        files = exporter.render(function, root, exporter._label(path, root))
+        files = exporter.render(function, root, exporter.notebook_label(path, root))
         assert function.settings is not None
         bundle = function.settings.name
         if not self.config.get("FilesWriter", {}).get("build_directory"):

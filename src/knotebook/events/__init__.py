@@ -9,7 +9,14 @@
 
 from __future__ import annotations
 
-from knotebook.events.api import ce_type, event_data, eventclass, sample, trigger_attributes
+from knotebook.events.api import (
+    ce_type,
+    event_data,
+    eventclass,
+    sample,
+    sample_names,
+    trigger_attributes,
+)
 from knotebook.events.display import EventView, display_event
 from knotebook.events.envelopes import ENVELOPES, to_binary, to_structured
 from knotebook.events.names import resolve, suggestions
@@ -35,6 +42,7 @@ __all__ = [
     "packaged_samples",
     "resolve",
     "sample",
+    "sample_names",
     "suggestions",
     "synthesize",
     "to_binary",

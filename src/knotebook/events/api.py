@@ -42,6 +42,17 @@ def trigger_attributes(event_id: str, envelope: str = "tanzu") -> dict[str, str]
     return {"type": ce_type(event_id, "router"), "subject": event_id}
 
 
+def sample_names(event_id: str) -> list[str]:
+    """Names of the packaged samples of an id (``TaskEvent``, ``TaskEvent:error``, ...).
+
+    An id without a packaged sample has one synthesized sample, named by the id.
+    """
+    event_id = resolve(event_id)
+    found = sorted(samples.variants(event_id), key=lambda v: (v != "default", v))
+    names = [event_id if v == "default" else f"{event_id}:{v}" for v in found]
+    return names or [event_id]
+
+
 def event_data(
     event_id: str,
     *,
@@ -77,8 +88,12 @@ def sample(
     ``event_id`` may be an id in any case or a ``com.vmware.vsphere.<Id>.v0`` type. Knobs:
     ``vm_name``, ``host``, ``datacenter``, ``cluster``, ``datastore``, ``user``, ``time``, ``seed``.
     ``overrides`` sets payload paths (``{"Vm.Name": "web-01"}``). Same arguments, same event.
+    A packaged variant can also be named as ``knotebook events samples`` lists it:
+    ``sample("TaskEvent:error")``.
     """
     envelopes.check_envelope(envelope)
+    if variant is None and ":" in event_id:
+        event_id, variant = event_id.split(":", 1)
     event_id = resolve(event_id)
     data = event_data(
         event_id, variant=variant, synthesize=synthesize, overrides=overrides, **knob_values

@@ -1,0 +1,79 @@
+"""The contract check: the exported function, served by its Procfile, answers every sample
+event it subscribes to with a 2xx and every malformed request with a 4xx."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from knotebook import delivery, events, exporter, notebook, runtime
+from knotebook.errors import KnotebookError
+from knotebook.validate import Options, RunResult, plan
+
+
+def _check(answer: delivery.Delivery) -> str:
+    if answer.status == 204 or (answer.status in (200, 202) and not answer.body):
+        return ""
+    if answer.status == 200 and answer.reply is not None:
+        return ""
+    if 200 <= answer.status < 300:
+        return f"{answer.status} with a body that is not a CloudEvent (the Broker answers 502)"
+    return f"{answer.status}: {answer.body.decode('utf-8', 'replace')[:200]}"
+
+
+def check(path: Path, options: Options | None = None) -> list[RunResult]:
+    """Export ``path`` to a scratch folder, serve it, and deliver its samples and bad requests."""
+    options = options or Options()
+    function = notebook.read(path)
+    if function.settings is None:
+        return []
+    results: list[RunResult] = []
+    with tempfile.TemporaryDirectory(prefix="knotebook-contract-") as scratch:
+        try:
+            bundle = exporter.export(path, Path(scratch)).directory
+            server = runtime.start(bundle)
+        except KnotebookError as exc:
+            return [RunResult(path, "contract: start", False, 0.0, None, str(exc), "contract")]
+        try:
+            for run in plan(path, options):
+                event = events.sample(run.event, envelope=run.envelope)
+                began = time.perf_counter()
+                problems = []
+                for mode in delivery.MODES:
+                    problem = _check(delivery.send(server.url + "/", event, mode))
+                    if problem:
+                        problems.append(f"{mode}: {problem}")
+                results.append(
+                    RunResult(
+                        path,
+                        f"contract: {run.name}",
+                        not problems,
+                        time.perf_counter() - began,
+                        None,
+                        "; ".join(problems),
+                        "contract",
+                    )
+                )
+            began = time.perf_counter()
+            wrong = []
+            for bad in events.negative_samples():
+                if bad.expect != "reject":
+                    continue
+                answer = delivery.post(server.url + "/", bad.headers, bad.body)
+                if not 400 <= answer.status < 500:
+                    wrong.append(f"{bad.name}: {answer.status}")
+            results.append(
+                RunResult(
+                    path,
+                    "contract: malformed requests get 4xx",
+                    not wrong,
+                    time.perf_counter() - began,
+                    None,
+                    ", ".join(wrong),
+                    "contract",
+                )
+            )
+        finally:
+            server.stop()
+    return results

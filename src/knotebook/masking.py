@@ -1,0 +1,58 @@
+"""Keep secret values out of executed notebooks and reports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import nbformat
+
+from knotebook import envfile
+from knotebook.errors import EnvFileError
+from knotebook.notebook import FunctionNotebook
+
+MASK = "********"
+MIN_LENGTH = 4  # shorter values ("1", "yes") would mask ordinary text
+
+
+def secret_values(function: FunctionNotebook, env: dict[str, str]) -> list[str]:
+    """Values of the function's environment: its .env file, its export's function.env, and the
+    declared ENV_VARS as set in this process. Longest first, so overlapping values mask whole."""
+    values = set(env.values())
+    if function.settings is not None:
+        values.update(os.environ.get(name, "") for name in function.settings.env_vars)
+        for folder in (function.path.resolve().parent, *function.path.resolve().parents):
+            exported = folder / "export" / function.settings.name / "k8s" / "function.env"
+            if exported.is_file():
+                with contextlib.suppress(EnvFileError):  # reported by export, not here
+                    values.update(envfile.read(exported).values())
+                break
+    return sorted((v for v in values if len(v) >= MIN_LENGTH), key=len, reverse=True)
+
+
+def mask_text(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _mask(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return mask_text(value, secrets)
+    if isinstance(value, list):
+        return [_mask(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask(v, secrets) for k, v in value.items()}
+    return value
+
+
+def mask_notebook(nb: Any, secrets: list[str]) -> None:
+    """Replace secret values in every cell output (streams, results, errors), in place."""
+    if not secrets:
+        return
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [
+                nbformat.from_dict(_mask(o, secrets)) for o in cell.get("outputs", [])
+            ]
