@@ -208,3 +208,25 @@ def test_the_projects_own_workflow_is_the_template():
 
     template = resources.files("knotebook").joinpath("templates", "github-workflow.yml").read_text()
     assert (REPO / ".github" / "workflows" / "knotebook.yml").read_text() == template
+
+
+def test_a_broken_notebook_is_one_failed_row_and_the_others_still_run(project, write_notebook):
+    (project / "notebooks" / "broken.ipynb").write_text("{not json")
+    write_notebook("typo.ipynb", '# knotebook: settings\nFUNCTION_NAME = "x"\nEVENT_TYPE = []')
+    proc = run_knotebook(
+        "validate",
+        "notebooks/broken.ipynb",
+        "notebooks/typo.ipynb",
+        "notebooks/vm_created.ipynb",
+        "--envelope",
+        "tanzu",
+        "--no-contract",
+        cwd=project,
+    )
+    assert proc.returncode == 1
+    assert "FAILED  notebooks/broken.ipynb [notebook]" in proc.stdout
+    assert "notebooks/broken.ipynb: not a notebook: invalid JSON at line 1" in proc.stdout
+    assert "unknown setting EVENT_TYPE; did you mean EVENT_TYPES?" in proc.stdout
+    assert "    ok  notebooks/vm_created.ipynb [VmCreatedEvent (tanzu)]" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "1 passed, 2 failed"
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -154,7 +154,6 @@ def validate(
     notebooks = validation.discover(list(paths) or [Path("notebooks")])
     if not notebooks:
         raise KnotebookError(f"no notebooks in {', '.join(map(str, paths or ['notebooks']))}")
-    runs = [] if no_run else [run for path in notebooks for run in validation.plan(path, options)]
     lock = threading.Lock()
 
     def progress(result: validation.RunResult) -> None:
@@ -167,7 +166,19 @@ def validate(
                 if result.output:
                     click.echo(f"        executed copy: {result.output}")
 
+    # A notebook that cannot even be read is one failed row; the others still run.
     results: list[validation.RunResult] = []
+    runs: list[validation.Run] = []
+    for path in list(notebooks):
+        try:
+            runs += validation.plan(path, options)
+        except KnotebookError as exc:
+            broken = validation.RunResult(path, "notebook", False, 0.0, None, str(exc))
+            progress(broken)
+            results.append(broken)
+            notebooks.remove(path)
+    if no_run:
+        runs = []
     if runs:
         count = len({r.notebook for r in runs})
         click.echo(f"Running {len(runs)} notebook run(s) of {count} notebook(s) with papermill...")
