@@ -312,9 +312,12 @@ class Broker:
                 bundle = local.bundle_for(path, progress=progress)
                 found = triggers.load(bundle / "k8s" / "trigger.yaml")
                 server = local.run(
-                    bundle, port=runtime.free_port(), isolated=isolated, echo=echo,
+                    bundle,
+                    port=runtime.free_port(),
+                    isolated=isolated,
+                    echo=bundle.resolve().name if echo else False,
                     progress=progress,
-                )  # fmt: skip
+                )
                 servers.append(server)
                 targets.append(Target(bundle.resolve().name, server.url, found))
         except BaseException:

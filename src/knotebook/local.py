@@ -66,7 +66,7 @@ def run(
     *,
     port: int | None = None,
     isolated: bool = True,
-    echo: bool = False,
+    echo: bool | str = False,
     progress: Callable[[str], None] | None = None,
     timeout: float = 60.0,
 ) -> runtime.Server:

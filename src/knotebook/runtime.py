@@ -100,12 +100,13 @@ class Server:
         return int(self.url.rsplit(":", 1)[1])
 
 
-def _pump(stream, logs: list[str], echo: bool) -> None:
+def _pump(stream, logs: list[str], echo: bool | str) -> None:
+    prefix = f"{echo} | " if isinstance(echo, str) else ""
     for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", "replace").rstrip("\n")
         logs.append(line)
         if echo:
-            print(line, file=sys.stderr, flush=True)
+            print(prefix + line, file=sys.stderr, flush=True)
 
 
 def _ready(url: str) -> bool:
@@ -150,14 +151,15 @@ def start(
     bundle: Path,
     *,
     port: int | None = None,
-    echo: bool = False,
+    echo: bool | str = False,
     timeout: float = 30.0,
     venv: Path | None = None,
 ) -> Server:
     """Start the bundle's web process and wait until ``GET /healthz`` answers 200.
 
     ``venv``: run with that virtual environment (``knotebook.venvs.ensure``) instead of this
-    interpreter's packages. ``echo``: copy the process's output to stderr as it comes.
+    interpreter's packages. ``echo``: copy the process's output to stderr as it comes (a string:
+    with that prefix, e.g. the function's name when several run at once).
     """
     bundle = Path(bundle)
     command = web_command(bundle)

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -151,6 +152,7 @@ def ensure(
             shutil.rmtree(stale, ignore_errors=True)
         if progress:
             progress(f"Creating a virtual environment for {requirements} (cached as {link})...")
+        started = time.monotonic()
         target = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
         try:
             _build(target, requirements, python)
@@ -159,6 +161,8 @@ def ensure(
                 tmp_link.unlink()
             tmp_link.symlink_to(target.name)
             os.replace(tmp_link, link)  # atomic publish
+            if progress:
+                progress(f"Virtual environment ready ({time.monotonic() - started:.1f} s)")
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -93,10 +94,8 @@ class Proc:
     def kill(self) -> None:
         if self.popen.poll() is None:
             for pid in self.web_pids():
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait()
 

@@ -186,9 +186,7 @@ REJECTED = [
 
 
 @pytest.mark.parametrize(("text", "reason"), REJECTED, ids=[r[1][:24] for r in REJECTED])
-def test_env_file_lines_kubectl_rejects_are_errors_with_file_and_line(
-    project, cli, text, reason
-):
+def test_env_file_lines_kubectl_rejects_are_errors_with_file_and_line(project, cli, text, reason):
     bundle = project / "export" / "echo"
     env = bundle / "k8s" / "function.env"
     original = env.read_bytes()
