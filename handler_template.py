@@ -33,9 +33,8 @@ _logging.basicConfig(
     format="%(asctime)s %(levelname)s %(name)s %(threadName)s : %(message)s",
     stream=_sys.stdout,
 )
-# The format above has no process or caller fields: do not collect them for every record
-# (the logging HOWTO's "Optimization" settings; findCaller walks the stack on every call).
-_logging.logProcesses = _logging.logMultiprocessing = False
+# The format above has no caller fields: skip findCaller's stack walk on every record (the
+# logging HOWTO's "Optimization" setting; %(lineno)d then reads 0, %(funcName)s a placeholder).
 _logging._srcfile = None
 _log = _logging.getLogger("{{ settings.name }}")
 

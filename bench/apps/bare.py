@@ -1,0 +1,8 @@
+"""The ceiling: a bare WSGI app (read the body, answer 204), served like the export."""
+
+
+def app(environ, start_response):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    environ["wsgi.input"].read(length)
+    start_response("204 No Content", [])
+    return []
