@@ -419,7 +419,8 @@ class Broker:
                         self.say(f"  trigger {trig.name}: {exc}")
                         continue
                     if matched:
-                        record.dispatches.append(self._deliver(message, trig, target, ttl))
+                        to = self._subscriber(trig, target)
+                        record.dispatches.append(self._deliver(message, trig, to, ttl))
             if not record.dispatches:
                 names = ", ".join(t.name for target in self.targets for t in target.triggers)
                 self.say(f"  unmatched: no trigger matches (triggers: {names or 'none'})")
@@ -429,9 +430,17 @@ class Broker:
                 self._busy -= 1
                 self._changed.notify_all()
 
+    def _subscriber(self, trig: Trigger, owner: Target) -> Target:
+        """Where a Trigger delivers: its ``subscriber.uri``, the function its ``ref`` names (when
+        the broker runs it), else the function of the bundle the Trigger came from."""
+        if trig.uri:
+            return Target(trig.uri, trig.uri, [])
+        named = {t.name: t for t in self.targets}
+        return named.get(trig.subscriber, owner)
+
     def _deliver(self, message: Message, trig: Trigger, target: Target, ttl: int) -> Dispatch:
         plan = trig.delivery
-        url = target.url.rstrip("/") + trig.path
+        url = target.url if trig.uri else target.url.rstrip("/") + trig.path
         dispatch = Dispatch(trig, target.name)
         self.say(f"  trigger {trig.name} -> {target.name}  [{trig.describe_filter()}]")
         outgoing = Message({k: v for k, v in message.attributes.items() if k != TTL}, message.data)

@@ -103,6 +103,7 @@ def run(path: Path, port: int | None, no_venv: bool) -> None:
         name = bundle.resolve().name
         runstate.record(name, server.url, bundle)
         _say(f"Serving {name} at {server.url}/ (ready in {ready:.2f} s; Ctrl-C to stop)")
+        _say("Send it an event from another terminal: knotebook invoke --event <ID|FILE>")
         try:
             code = _serve_until_interrupted(server)
         finally:

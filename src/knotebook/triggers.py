@@ -211,6 +211,7 @@ class Trigger:
     filters: tuple[dict[str, Any], ...] = ()
     subscriber: str = ""  # the Service name (ref) or URI
     path: str = "/"  # subscriber.uri relative to the ref
+    uri: str = ""  # subscriber.uri when there is no ref: an absolute URL
     delivery: Delivery = field(default_factory=Delivery)
     source: str = ""  # file it came from
 
@@ -259,6 +260,7 @@ def from_document(doc: dict[str, Any], source: str = "", defaults: dict | None =
         filters=tuple(filters),
         subscriber=ref.get("name") or uri,
         path=uri if ref and uri.startswith("/") else "/",
+        uri="" if ref else uri,
         delivery=delivery,
         source=source,
     )

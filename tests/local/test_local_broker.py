@@ -174,3 +174,26 @@ def test_python_api_publish_returns_what_happened(project, broker):
         unmatched = hub.publish(events.sample("VmRemovedEvent"))
         assert not unmatched.matched
     assert any("unmatched" in line for line in lines)
+
+
+def test_a_trigger_with_a_subscriber_uri_delivers_there(project, broker):
+    from cloudevents.core.v1.event import CloudEvent
+
+    urls = dict(re.findall(r"function (\w+) at (http://\S+)/", broker.stdout))
+    by_uri = triggers.from_document(
+        {
+            "kind": "Trigger",
+            "metadata": {"name": "by-uri"},
+            "spec": {
+                "broker": "default",
+                "filter": {"attributes": {"type": "com.example.uri"}},
+                "subscriber": {"uri": urls["audit"] + "/"},
+            },
+        }
+    )
+    with Broker([Target("none", "http://127.0.0.1:9/", [by_uri])]) as hub:
+        event = CloudEvent({"type": "com.example.uri", "source": "test", "id": "u-1"}, {"a": 1})
+        record = hub.publish(event)
+    assert record.dispatches[0].target == urls["audit"] + "/"
+    assert record.dispatches[0].delivered
+    broker.wait_for("audit got com.example.uri id=u-1", stream="stderr", timeout=10)
