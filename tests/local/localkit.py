@@ -40,10 +40,11 @@ def write_function(
 class Proc:
     """A real ``knotebook`` process in its own session (as a shell job), output in files."""
 
-    def __init__(self, *args: str, cwd: Path) -> None:
+    def __init__(self, *args: str, cwd: Path, cache: str | None = None) -> None:
         self.out = Path(tempfile.mkstemp(prefix="kn-out-")[1])
         self.err = Path(tempfile.mkstemp(prefix="kn-err-")[1])
-        env = {**os.environ, "KNOTEBOOK_CACHE_DIR": session_cache(), "PYTHONUNBUFFERED": "1"}
+        cache = cache or session_cache()
+        env = {**os.environ, "KNOTEBOOK_CACHE_DIR": cache, "PYTHONUNBUFFERED": "1"}
         self.started = time.monotonic()
         self.popen = subprocess.Popen(
             [KNOTEBOOK, *args],

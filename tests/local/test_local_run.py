@@ -200,3 +200,16 @@ def test_env_file_lines_kubectl_rejects_are_errors_with_file_and_line(project, c
     assert result.stderr == f"Error: {env}:{line}: " + result.stderr.split(f":{line}: ", 1)[1]
     assert reason in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_ctrl_c_during_the_venv_build_leaves_no_half_venv(project, tmp_path):
+    cache = tmp_path / "cache"
+    proc = Proc(
+        "run", "export/echo", "--port", str(runtime.free_port()), cwd=project, cache=str(cache)
+    )
+    proc.wait_for("Creating a virtual environment", timeout=60)
+    time.sleep(0.5)  # inside python -m venv / pip install
+    assert proc.interrupt() == 130
+    assert "Interrupted." in proc.stdout
+    venvs = cache / "venvs"
+    assert [p.name for p in venvs.iterdir() if not p.name.endswith(".lock")] == []
