@@ -15,6 +15,7 @@ import json
 import linecache
 import logging
 import os
+import signal
 import threading
 import time
 import types
@@ -329,6 +330,22 @@ class _Capture(logging.Handler):
 
 
 @contextlib.contextmanager
+def _kept_signals() -> Iterator[None]:
+    """handler.py may install signal handlers (its SIGALRM request deadline): put ours back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [n for n in ("SIGALRM",) if hasattr(signal, n)]
+    saved = {n: signal.getsignal(getattr(signal, n)) for n in names}
+    try:
+        yield
+    finally:
+        for name, handler in saved.items():
+            if handler is not None:
+                signal.signal(getattr(signal, name), handler)
+
+
+@contextlib.contextmanager
 def _isolated_logging() -> Iterator[logging.Logger]:
     """Give the handler module a pristine root logger (as in its own process), then restore."""
     root = logging.getLogger()
@@ -443,8 +460,9 @@ class Invocation:
         )
         log = "\n".join(self.logs) if self.logs else "(nothing logged)"
         parts = [
-            f"<div class='knotebook-invoke'><p><b>{escape(self.function)}</b>: "
-            f"{escape(self.headline())}</p><table>{table}</table>",
+            f"<div class='knotebook-invoke'><p><code>{escape(self.function)}</code> "
+            f"(handler.py, in-process) answered <b style='color:{colour}'>{self.status} "
+            f"{escape(self.reason)}</b></p><table>{table}</table>",
             f"<p><b>log</b></p><pre class='knotebook-log'>{escape(log)}</pre>",
         ]
         parts += [f"<p><b>note:</b> {escape(n)}</p>" for n in self.notes]
@@ -466,7 +484,7 @@ def invoke(kf: KernelFunction, event: Any, mode: str = "binary") -> Invocation:
     source = render_handler(kf)
     headers, body = delivery.encode(event, mode)
     env = kf.env()
-    with _isolated_logging() as root, environment(env):
+    with _kept_signals(), _isolated_logging() as root, environment(env):
         module = load_handler(source, kf.name)
         # The module's basicConfig set the level and format handler.py logs with in production.
         formatter = root.handlers[0].formatter if root.handlers else None

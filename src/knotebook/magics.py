@@ -17,7 +17,6 @@ import json
 import shlex
 from typing import Any
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from knotebook import events, inkernel
@@ -36,12 +35,22 @@ USAGE = """\
 """
 
 
+class MagicError(Exception):
+    """A %knotebook failure: one red line instead of a traceback, and the cell fails.
+
+    (IPython's UsageError prints a line but lets the cell succeed, so papermill would not stop.)
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[31mknotebook: {self}\x1b[0m"]
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
-        raise UsageError(f"%knotebook {self.prog}: {message}\n\n{USAGE}")
+        raise MagicError(f"%knotebook {self.prog}: {message} (see %knotebook help)")
 
     def exit(self, status: int = 0, message: str | None = None):
-        raise UsageError(message or USAGE)
+        raise MagicError(message or USAGE)
 
 
 def _parsers() -> dict[str, argparse.ArgumentParser]:
@@ -62,7 +71,7 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
 def _override(text: str) -> tuple[str, Any]:
     path, sep, raw = text.partition("=")
     if not sep or not path:
-        raise UsageError(f"--set expects PATH=VALUE (e.g. Vm.Name=web-42), got {text!r}")
+        raise MagicError(f"--set expects PATH=VALUE (e.g. Vm.Name=web-42), got {text!r}")
     try:
         return path, json.loads(raw)
     except ValueError:
@@ -108,7 +117,7 @@ class KnotebookMagics(Magics):
         value = ns.get(spec) if spec.isidentifier() else None
         if value is not None and hasattr(value, "get_type") and hasattr(value, "get_data"):
             if args.overrides or args.envelope:
-                raise UsageError("--set and --envelope apply to event ids, not to a variable")
+                raise MagicError("--set and --envelope apply to event ids, not to a variable")
             return value
         overrides = dict(_override(item) for item in args.overrides)
         return events.sample(spec, envelope=envelope, overrides=overrides or None)
@@ -123,7 +132,9 @@ class KnotebookMagics(Magics):
         command, rest = words[0], words[1:]
         parsers = _parsers()
         if command not in parsers:
-            raise UsageError(f"%knotebook: unknown command {command!r}\n\n{USAGE}")
+            raise MagicError(
+                f"%knotebook: unknown command {command!r}; use invoke or export (%knotebook help)"
+            )
         args = parsers[command].parse_args(rest)
         try:
             kf = self.kernel_function(args.notebook)
@@ -131,7 +142,7 @@ class KnotebookMagics(Magics):
                 return inkernel.invoke(kf, self._event(args.event, kf, args), args.mode)
             return inkernel.export(kf, args.output_dir, force=args.force, dry_run=args.dry_run)
         except KnotebookError as exc:
-            raise UsageError(str(exc)) from None
+            raise MagicError(str(exc)) from None
 
 
 def _html(event) -> str:
