@@ -86,7 +86,7 @@ def target_url(target: Any = None) -> str:
     """A URL from a Server, a URL string, a function name, or None (the last ``run``/``dev``)."""
     if isinstance(target, runtime.Server):
         return target.url + "/"
-    if target is None or not str(target).startswith(("http://", "https://")):
+    if target is None or "://" not in str(target):
         return runstate.find(None if target is None else str(target))["url"] + "/"
     return str(target)
 
@@ -94,7 +94,7 @@ def target_url(target: Any = None) -> str:
 def default_event(target: Any = None) -> Path | None:
     """The bundle's ``testevent.json`` when the target is a function we know."""
     bundle = target.bundle if isinstance(target, runtime.Server) else None
-    if bundle is None and not (target and str(target).startswith(("http://", "https://"))):
+    if bundle is None and "://" not in str(target or ""):
         try:
             bundle = Path(runstate.find(target)["bundle"])
         except KnotebookError:
