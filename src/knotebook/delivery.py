@@ -151,10 +151,13 @@ def load_event(
     spec: Any,
     envelope: str = "tanzu",
     overrides: dict[str, Any] | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> Any:
     """The event to send: a CloudEvent, a structured-mode JSON file, or a vCenter event id.
 
-    ``overrides`` sets payload paths (``{"Vm.Name": "web-42"}``), like ``--set``.
+    ``overrides`` sets payload paths (``{"Vm.Name": "web-42"}``), like ``--set``;
+    ``attributes`` sets CloudEvent attributes (``{"subject": "x", "time": "..."}``), like
+    ``--attr``; an empty value removes an optional attribute.
     """
     if hasattr(spec, "get_attributes"):
         event = spec
@@ -163,7 +166,10 @@ def load_event(
         if path.suffix == ".json" or path.is_file():
             event = read_event_file(path)
         else:
-            return events.sample(events.resolve(str(spec)), envelope=envelope, overrides=overrides)
+            event = events.sample(events.resolve(str(spec)), envelope=envelope, overrides=overrides)
+            overrides = None
+    if attributes:
+        event = with_attributes(event, attributes)
     if overrides:
         from knotebook.events.knobs import set_path
 
@@ -175,6 +181,45 @@ def load_event(
         event = copy.copy(event)
         event._data = data
     return event
+
+
+REQUIRED = ("id", "source", "type", "specversion")
+
+
+def with_attributes(event: Any, attributes: dict[str, str]) -> Any:
+    """A copy of ``event`` with attributes set (``time`` as RFC 3339) or, given "", removed."""
+    from cloudevents.core.v1.event import CloudEvent
+
+    from knotebook.events.times import parse_time
+
+    merged = dict(event.get_attributes())
+    for name, value in attributes.items():
+        if name == "datacontenttype" or not name.isalnum() or name != name.lower():
+            raise KnotebookError(f"--attr {name}: use a lower-case CloudEvents attribute name")
+        if value == "":
+            if name in REQUIRED:
+                raise KnotebookError(f"--attr {name}: a required attribute cannot be removed")
+            merged.pop(name, None)
+        else:
+            merged[name] = parse_time(value) if name == "time" else value
+    try:
+        CloudEvent._validate_attribute(merged)
+    except Exception as exc:
+        raise KnotebookError(f"--attr: {exc}") from None
+    changed = copy.copy(event)
+    changed._attributes = merged
+    return changed
+
+
+def parse_attributes(items: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``["subject=VmRemovedEvent", "time=2024-05-01T10:00:00Z"]`` -> a dict."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise KnotebookError(f"--attr expects name=value, got {item!r}")
+        out[name.strip()] = value
+    return out
 
 
 def read_event_file(path: Path) -> Any:

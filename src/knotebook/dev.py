@@ -39,6 +39,7 @@ class DevSession:
         envelope: str = "tanzu",
         mode: str = "binary",
         overrides: dict[str, Any] | None = None,
+        attributes: dict[str, str] | None = None,
         port: int | None = None,
         isolated: bool = True,
         echo: bool = True,
@@ -49,7 +50,7 @@ class DevSession:
         if not self.notebook.is_file():
             raise KnotebookError(f"{self.notebook}: no such notebook")
         self.event_spec, self.envelope, self.mode = event, envelope, mode
-        self.overrides = overrides
+        self.overrides, self.attributes = overrides, attributes
         self.port = port
         self.isolated, self.echo = isolated, echo
         self._say = say or (lambda _line: None)
@@ -173,7 +174,8 @@ class DevSession:
             except Exception:
                 pass
         spec = self.event_spec if self.event_spec is not None else self.bundle / "testevent.json"
-        return delivery.load_event(spec, self.envelope, self.overrides), self.mode
+        event = delivery.load_event(spec, self.envelope, self.overrides, self.attributes)
+        return event, self.mode
 
     def _send(self) -> None:
         assert self.server is not None

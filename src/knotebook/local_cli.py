@@ -23,7 +23,7 @@ def _say(message: str) -> None:
 
 
 def event_options(func: Any) -> Any:
-    """--event, --envelope, --mode, --set: the same meaning in invoke, dev and try."""
+    """--event, --envelope, --mode, --set, --attr: the same meaning in invoke and dev."""
     options = [
         click.option(
             "--event",
@@ -51,6 +51,14 @@ def event_options(func: Any) -> Any:
             multiple=True,
             metavar="PATH=VALUE",
             help="Set a payload field (JSON values are parsed), e.g. Vm.Name=web-01.",
+        ),
+        click.option(
+            "--attr",
+            "attrs",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Set a CloudEvent attribute, e.g. subject=VmCreatedEvent or "
+            "time=2024-05-01T10:00:00Z (empty value: remove it).",
         ),
     ]
     for option in reversed(options):
@@ -114,11 +122,19 @@ def run(path: Path, port: int | None, no_venv: bool) -> None:
     _say(f"Stopped (exit {stopped}).")
 
 
-def load(spec: str | None, envelope: str, assignments: tuple[str, ...], default: Any) -> Any:
+def load(
+    spec: str | None,
+    envelope: str,
+    assignments: tuple[str, ...],
+    attrs: tuple[str, ...],
+    default: Any,
+) -> Any:
     source = spec if spec is not None else default
     if source is None:
         raise KnotebookError("which event? pass --event ID|FILE")
-    return delivery.load_event(source, envelope, parse_assignments(assignments))
+    return delivery.load_event(
+        source, envelope, parse_assignments(assignments), delivery.parse_attributes(attrs)
+    )
 
 
 @click.command("invoke", context_settings=CONTEXT)
@@ -132,6 +148,7 @@ def invoke(
     envelope: str,
     mode: str,
     assignments: tuple[str, ...],
+    attrs: tuple[str, ...],
     timeout: float,
     verbose: bool,
 ) -> None:
@@ -146,10 +163,11 @@ def invoke(
       knotebook invoke --event VmCreatedEvent
       knotebook invoke --event VmCreatedEvent --envelope router --mode structured
       knotebook invoke http://127.0.0.1:8080 --event testevent.json --set Vm.Name=web-42
+      knotebook invoke --event VmCreatedEvent --attr time=2024-05-01T10:00:00Z --attr subject=x
       knotebook invoke http://127.0.0.1:8800 --event VmPoweredOffEvent   # a local broker
     """
     url = local.target_url(target)
-    event = load(event_spec, envelope, assignments, local.default_event(target))
+    event = load(event_spec, envelope, assignments, attrs, local.default_event(target))
     answer = delivery.send(url, event, mode, timeout)
     if verbose:
         for key, value in answer.request_headers.items():
@@ -177,6 +195,7 @@ def dev(
     envelope: str,
     mode: str,
     assignments: tuple[str, ...],
+    attrs: tuple[str, ...],
     port: int | None,
     no_venv: bool,
 ) -> None:
@@ -201,6 +220,7 @@ def dev(
         envelope=envelope,
         mode=mode,
         overrides=parse_assignments(assignments),
+        attributes=delivery.parse_attributes(attrs),
         port=port,
         isolated=not no_venv,
         say=_say,

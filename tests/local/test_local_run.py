@@ -213,3 +213,19 @@ def test_ctrl_c_during_the_venv_build_leaves_no_half_venv(project, tmp_path):
     assert "Interrupted." in proc.stdout
     venvs = cache / "venvs"
     assert [p.name for p in venvs.iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_invoke_sets_cloudevent_attributes(project, running):
+    proc = run_knotebook(
+        "invoke", "--event", "VmCreatedEvent", "--set", "Vm.Name=attrs", "--attr",
+        "subject=Custom", "--attr", "time=2024-05-01T10:00:00Z", "-v", cwd=project,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "> ce-subject: Custom" in proc.stdout
+    assert "> ce-time: 2024-05-01T10:00:00Z" in proc.stdout
+    running.wait_for("subject=Custom vm=attrs", stream="stderr", timeout=10)
+    proc = run_knotebook("invoke", "--attr", "id=", cwd=project)
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        "Error: --attr id: a required attribute cannot be removed\n",
+    )
