@@ -30,9 +30,9 @@ INVOKE_MD = """
 
 `%knotebook invoke` renders `handler.py` from the function cells *as they ran in this kernel*
 (edit a function cell, re-run it, invoke again: no save, no export), loads it, and posts the
-event to its Flask app exactly as the Broker would (binary mode; `--mode structured`,
-`--envelope router`, `--set Vm.Name=db-7` vary it). You see the HTTP status, the reply, the
-latency and the log lines. The function cells themselves never need the extension.
+event to `handler:app`, the app gunicorn serves, as the Broker would (binary mode;
+`--mode structured`, `--envelope router`, `--set Vm.Name=db-7` vary it). You see the HTTP
+status, the reply, the latency and the log lines. The function cells never need the extension.
 """
 
 
