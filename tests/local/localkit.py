@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -23,6 +25,7 @@ def session_cache() -> str:
     """KNOTEBOOK_CACHE_DIR for the whole test session: the venv is built once, fresh."""
     if not _CACHE:
         _CACHE.append(tempfile.mkdtemp(prefix="knotebook-test-cache-"))
+        atexit.register(shutil.rmtree, _CACHE[0], ignore_errors=True)
         os.environ["KNOTEBOOK_CACHE_DIR"] = _CACHE[0]
     return _CACHE[0]
 
@@ -43,6 +46,8 @@ class Proc:
     def __init__(self, *args: str, cwd: Path, cache: str | None = None) -> None:
         self.out = Path(tempfile.mkstemp(prefix="kn-out-")[1])
         self.err = Path(tempfile.mkstemp(prefix="kn-err-")[1])
+        atexit.register(self.out.unlink, missing_ok=True)
+        atexit.register(self.err.unlink, missing_ok=True)
         cache = cache or session_cache()
         env = {**os.environ, "KNOTEBOOK_CACHE_DIR": cache, "PYTHONUNBUFFERED": "1"}
         self.started = time.monotonic()
