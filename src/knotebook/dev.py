@@ -11,8 +11,8 @@ session keeps watching.
 From a notebook or script::
 
     session = DevSession("notebooks/vm_created.ipynb", say=print)
-    session.start()
-    session.poll()      # call periodically, or session.serve_forever() in a thread
+    session.background()   # export, serve, send; then watch for saves in a thread
+    session.answers[-1]    # the last answer (a knotebook.delivery.Delivery)
     session.stop()
 """
 
@@ -110,7 +110,22 @@ class DevSession:
             self.poll()
             time.sleep(self.interval)
 
+    def background(self) -> threading.Thread:
+        """Start (if needed) and watch in a daemon thread (from a notebook); ``stop()`` ends it."""
+        if self.server is None:
+            self.start()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self.serve_forever, args=(self._stopping,), daemon=True
+        )
+        self._thread.start()
+        return self._thread
+
     def stop(self) -> int | None:
+        if getattr(self, "_thread", None) is not None:
+            self._stopping.set()
+            self._thread.join(30)
+            self._thread = None
         return self._stop_server()
 
     # -- internals ---------------------------------------------------------------------------

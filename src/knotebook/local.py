@@ -9,6 +9,10 @@ From a notebook or a script::
     answer.status, answer.reply, fn.logs[-3:]
     fn.stop()
 
+    session = local.dev("notebooks/vm_created.ipynb")  # re-export + restart on every save
+    session.answers[-1], session.restarts
+    session.stop()
+
     broker = local.broker("export/vm-created")         # Triggers from k8s/trigger.yaml
     broker.publish(events.sample("VmCreatedEvent"))    # -> a BrokerResult per matching trigger
     broker.stop()
@@ -131,3 +135,13 @@ def broker(*bundles: str | Path, **kwargs: Any):
     from knotebook.broker import Broker
 
     return Broker.for_bundles(list(bundles), **kwargs).start()
+
+
+def dev(notebook: str | Path, **kwargs: Any):
+    """``knotebook dev`` in the background (see ``knotebook.dev.DevSession``); returns it."""
+    from knotebook.dev import DevSession
+
+    kwargs.setdefault("say", print)
+    session = DevSession(notebook, **kwargs)
+    session.background()
+    return session

@@ -99,6 +99,11 @@ class Server:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
+    def __repr__(self) -> str:
+        code = self.process.poll()
+        state = "running" if code is None else f"exited {code}"
+        return f"<Server {self.url}/ pid={self.process.pid} {state}, {len(self.logs)} log lines>"
+
 
 def _pump(stream, logs: list[str], echo: bool | str) -> None:
     prefix = f"{echo} | " if isinstance(echo, str) else ""

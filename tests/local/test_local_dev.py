@@ -10,7 +10,7 @@ import pytest
 from conftest import make_project, run_knotebook
 from localkit import Proc, alive, session_cache, write_function
 
-from knotebook import runtime
+from knotebook import local, runtime
 
 HANDLER = """# knotebook: function
 import logging
@@ -99,3 +99,27 @@ def test_ctrl_c_stops_dev_and_its_function(session):
     while alive(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert alive(pids) == []
+
+
+def test_python_api_dev_session_in_the_background(tmp_path):
+    session_cache()
+    root = make_project(tmp_path / "project")
+    notebook = write_function(root, "bg", HANDLER.format(version="v1"))
+    lines: list[str] = []
+    session = local.dev(notebook, port=runtime.free_port(), say=lines.append, echo=False)
+    try:
+        assert [a.status for a in session.answers] == [204]
+        pid = session.server.process.pid
+        save(notebook, HANDLER.format(version="v2"))
+        deadline = time.monotonic() + 20
+        while not session.restarts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(session.restarts) == 1 and session.restarts[0] < 2.0
+        assert [a.status for a in session.answers] == [204, 204]
+        assert any("v2 got vm=web-01" in line for line in session.server.logs)
+        last = session.server.process.pid
+        assert last != pid
+    finally:
+        assert session.stop() == 0
+    assert alive(runtime.group_pids(pid) + runtime.group_pids(last)) == []
+    assert any(line.startswith("Restarted in ") for line in lines)
