@@ -21,6 +21,7 @@ import re as _re
 import signal as _signal
 import sys as _sys
 import threading as _threading
+import time as _time_module
 from datetime import datetime as _datetime
 from http import HTTPStatus as _HTTPStatus
 from urllib.parse import unquote_to_bytes as _unquote_to_bytes
@@ -28,11 +29,25 @@ from urllib.parse import unquote_to_bytes as _unquote_to_bytes
 from cloudevents.core.exceptions import BaseCloudEventException as _CloudEventError
 from cloudevents.core.v1.event import CloudEvent
 
-_logging.basicConfig(
-    level=_os.environ.get("LOG_LEVEL", "INFO").upper(),
-    format="%(asctime)s %(levelname)s %(name)s %(threadName)s : %(message)s",
-    stream=_sys.stdout,
-)
+
+
+class _Formatter(_logging.Formatter):
+    """The seed's log format; the date part of asctime is formatted once per second, not per line."""
+
+    _cache = (None, "")
+
+    def formatTime(self, record, datefmt=None):
+        second = int(record.created)
+        cached, stamp = self._cache
+        if second != cached:
+            stamp = _time_module.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created))
+            self._cache = (second, stamp)
+        return "%s,%03d" % (stamp, record.msecs)
+
+
+_stdout = _logging.StreamHandler(_sys.stdout)
+_stdout.setFormatter(_Formatter("%(asctime)s %(levelname)s %(name)s %(threadName)s : %(message)s"))
+_logging.basicConfig(level=_os.environ.get("LOG_LEVEL", "INFO").upper(), handlers=[_stdout])
 # The format above has no caller fields: skip findCaller's stack walk on every record (the
 # logging HOWTO's "Optimization" setting; %(lineno)d then reads 0, %(funcName)s a placeholder).
 _logging._srcfile = None
@@ -159,7 +174,7 @@ def _data(media, body):
 def _binary(environ, content_type, body):
     attributes = {}
     for key, raw in environ.items():  # WSGI: header ce-foo-bar is HTTP_CE_FOO_BAR
-        if key[:8] == "HTTP_CE_" and key != "HTTP_CE_DATACONTENTTYPE":
+        if key.startswith("HTTP_CE_") and key != "HTTP_CE_DATACONTENTTYPE":
             name = key[8:].lower().replace("_", "-")
             attributes[name] = _header_value(name, raw)
     if not attributes:
