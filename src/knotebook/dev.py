@@ -160,7 +160,13 @@ class DevSession:
             if self.isolated:
                 venv = venvs.ensure(self.bundle / "requirements.txt", progress=self._say)
             self._stop_server(forget=False)  # same URL again: keep its last event
-            self.server = runtime.start(self.bundle, port=self.port, echo=self.echo, venv=venv)
+            self.server = runtime.start(
+                self.bundle,
+                port=self.port,
+                echo=self.echo,
+                venv=venv,
+                extra_env=local.service_env(self.bundle),
+            )
         except KnotebookError as exc:
             self._say(f"Error: {exc}")
             self._say("Waiting for the next save...")

@@ -126,14 +126,51 @@ def _ready(url: str) -> bool:
         conn.close()
 
 
-def environment(bundle: Path, port: int, venv: Path | None = None) -> dict[str, str]:
-    """The web process's environment: ours, ``k8s/function.env`` (strict), PORT, Knative's K_*."""
+# What an isolated run keeps from the caller's environment: what a container also has (PATH,
+# HOME, locale, time zone, temp dir) and what a developer machine may need to reach the network
+# (CA bundles, proxies). Anything else must come from k8s/function.env, as in the cluster.
+PASSTHROUGH = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "TMPDIR",
+        "TERM",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    }
+)
+
+
+def environment(
+    bundle: Path, port: int, venv: Path | None = None, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The web process's environment: ``k8s/function.env`` (strict), PORT, Knative's K_*.
+
+    Without ``venv``: on top of ours. With ``venv`` (isolated, as in a container): only the
+    ``PASSTHROUGH`` variables of ours, then ``extra`` (the Service's literal ``env``), the env
+    file, PORT and K_*.
+    """
     env_path = bundle / "k8s" / "function.env"
     values = envfile.read(env_path) if env_path.is_file() else {}
-    env = {**os.environ, **values, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    name = bundle.resolve().name
-    env.update(K_SERVICE=name, K_CONFIGURATION=name, K_REVISION=f"{name}-00001")
-    path = env.get("PATH", "").split(os.pathsep)
+    if venv is None:
+        base = dict(os.environ)
+    else:
+        base = {k: v for k, v in os.environ.items() if k in PASSTHROUGH or k.startswith("LC_")}
+    env = {**base, **(extra or {}), **values, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    service = bundle.resolve().name
+    env.update(K_SERVICE=service, K_CONFIGURATION=service, K_REVISION=f"{service}-00001")
+    path = env.get("PATH", os.defpath).split(os.pathsep)
     if venv is None:
         # The buildpack puts the installed packages on PATH; here that is this interpreter's bin.
         path.insert(0, str(Path(sys.executable).parent))
@@ -145,8 +182,6 @@ def environment(bundle: Path, port: int, venv: Path | None = None) -> dict[str, 
         path = [p for p in path if Path(p) != Path(sys.executable).parent]
         path.insert(0, str(venv / "bin"))
         env["VIRTUAL_ENV"] = str(venv)
-        for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE"):
-            env.pop(name, None)
         env["PYTHONNOUSERSITE"] = "1"
     env["PATH"] = os.pathsep.join(p for p in path if p)
     return env
@@ -159,19 +194,22 @@ def start(
     echo: bool | str = False,
     timeout: float = 30.0,
     venv: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Server:
     """Start the bundle's web process and wait until ``GET /healthz`` answers 200.
 
     ``venv``: run with that virtual environment (``knotebook.venvs.ensure``) instead of this
-    interpreter's packages. ``echo``: copy the process's output to stderr as it comes (a string:
-    with that prefix, e.g. the function's name when several run at once).
+    interpreter's packages, and an environment like a container's (``environment``);
+    ``extra_env``: variables the Service sets (``env`` of k8s/service.yaml). ``echo``: copy
+    the process's output to stderr as it comes (a string: with that prefix, e.g. the
+    function's name when several run at once).
     """
     bundle = Path(bundle)
     command = web_command(bundle)
     if port and not port_free(port):
         raise KnotebookError(f"port {port} is in use; pick another with --port")
     port = port or free_port()
-    env = environment(bundle, port, venv)
+    env = environment(bundle, port, venv, extra_env)
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=bundle,

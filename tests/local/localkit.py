@@ -43,13 +43,15 @@ def write_function(
 class Proc:
     """A real ``knotebook`` process in its own session (as a shell job), output in files."""
 
-    def __init__(self, *args: str, cwd: Path, cache: str | None = None) -> None:
+    def __init__(
+        self, *args: str, cwd: Path, cache: str | None = None, env: dict | None = None
+    ) -> None:
         self.out = Path(tempfile.mkstemp(prefix="kn-out-")[1])
         self.err = Path(tempfile.mkstemp(prefix="kn-err-")[1])
         atexit.register(self.out.unlink, missing_ok=True)
         atexit.register(self.err.unlink, missing_ok=True)
         cache = cache or session_cache()
-        env = {**os.environ, "KNOTEBOOK_CACHE_DIR": cache, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **(env or {}), "KNOTEBOOK_CACHE_DIR": cache, "PYTHONUNBUFFERED": "1"}
         self.started = time.monotonic()
         self.popen = subprocess.Popen(
             [KNOTEBOOK, *args],

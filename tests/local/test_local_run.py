@@ -25,9 +25,9 @@ def handler(event):
     attrs = event.get_attributes()
     name = event.get_data()["Vm"]["Name"]
     log.info(
-        "got type=%s subject=%s vm=%s arrival=%s env1=%s",
+        "got type=%s subject=%s vm=%s arrival=%s env1=%s service=%s leak=%s",
         event.get_type(), attrs.get("subject"), name, attrs.get("knativearrivaltime"),
-        os.environ.get("ENV1"),
+        os.environ.get("ENV1"), os.environ.get("FROM_SERVICE"), os.environ.get("LEAK"),
     )
     if name == "boom":
         raise RuntimeError("vCenter is unreachable")
@@ -46,8 +46,14 @@ def project(tmp_path_factory):
     root = make_project(tmp_path_factory.mktemp("run") / "project")
     path = write_function(root, "echo", HANDLER)
     path.with_suffix(".env").write_text("ENV1=from-env-file\n")
+    service = root / "k8s" / "service.yaml"  # the template: literal env for every export
+    env = "          env:\n            - name: FROM_SERVICE\n              value: svc\n"
+    service.write_text(
+        service.read_text().replace("          envFrom:\n", env + "          envFrom:\n")
+    )
     proc = run_knotebook("export", "notebooks/echo.ipynb", cwd=root)
     assert proc.returncode == 0, proc.stderr
+    assert "FROM_SERVICE" in (root / "export" / "echo" / "k8s" / "service.yaml").read_text()
     return root
 
 
@@ -55,7 +61,7 @@ def project(tmp_path_factory):
 def running(project):
     """``knotebook run export/echo``: the first start builds the session's venv."""
     port = runtime.free_port()
-    proc = Proc("run", "export/echo", "--port", str(port), cwd=project)
+    proc = Proc("run", "export/echo", "--port", str(port), cwd=project, env={"LEAK": "yes"})
     try:
         proc.wait_for(f"Serving echo at http://127.0.0.1:{port}/", timeout=300)
         yield proc
@@ -89,6 +95,7 @@ def test_invoke_reaches_the_function_run_started(project, running, envelope, mod
     subject = "VmCreatedEvent" if envelope == "router" else "None"
     assert f"subject={subject}" in line
     assert "env1=from-env-file" in line  # k8s/function.env was loaded
+    assert "service=svc leak=None" in line  # the Service's env; not the caller's environment
     assert "arrival=20" in line and line.split("arrival=")[1][29:30] == "Z"  # nanoseconds
 
 
