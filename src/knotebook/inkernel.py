@@ -223,10 +223,20 @@ def from_kernel(
         ]
         for kind in KINDS
     }
+    runs = {kind: history.of_kind(kind) for kind in KINDS}
+    saved_name = next((_function_name(c.source) for _, c in marked["settings"]), None)
+    ran_name = _function_name(runs["settings"][-1].source) if runs["settings"] else None
+    if ran_name and saved_name and ran_name != saved_name:
+        # This kernel ran another notebook's cells: none of them belong here.
+        runs = {kind: [] for kind in KINDS}
+        notes.append(
+            f"this kernel ran the settings of {ran_name!r}, not of {path.name} "
+            f"({saved_name!r}): using the saved cells of {path.name}"
+        )
     for kind in KINDS:
         cells = marked[kind]
         latest: dict[int, Run] = {}
-        for run in history.of_kind(kind):
+        for run in runs[kind]:
             by_id = [
                 number for number, cell in cells if run.cell_id and cell.get("id") == run.cell_id
             ]
@@ -391,6 +401,7 @@ class Invocation:
     label: str = ""
     notes: list[str] = field(default_factory=list)
     handler_source: str = ""
+    found_by: str = ""  # how the notebook was located (session, VS Code, --notebook, ...)
 
     @property
     def reason(self) -> str:
@@ -529,6 +540,7 @@ def invoke(kf: KernelFunction, event: Any, mode: str = "binary") -> Invocation:
         kf.label,
         notes,
         source,
+        kf.found_by,
     )
 
 

@@ -239,6 +239,17 @@ def test_without_a_session_the_notebook_is_found_by_its_function_name(project, k
     result = invoke(kernel)
     assert result["status"] == 204
     assert "rendered from notebooks/vm_created.ipynb" in result["text"]
+    assert kernel.value("_r.found_by").startswith("the notebook in ")
+    # VS Code names the file in __vsc_ipynb_file__; --notebook names it explicitly.
+    other = project / "notebooks" / "login_audit.ipynb"
+    kernel.ok(f"__vsc_ipynb_file__ = {str(project / 'notebooks' / 'vm_created.ipynb')!r}")
+    invoke(kernel)
+    assert kernel.value("_r.found_by") == "VS Code"
+    # Another notebook's cells never mix with this kernel's runs: its saved cells are used.
+    result = invoke(kernel, f"com.vmware.sso.LoginFailure --notebook {other}")
+    assert result["status"] == 204 and '"outcome": "failure"' in result["logs"][0]
+    assert any("using the saved cells of login_audit.ipynb" in n for n in result["notes"])
+    assert "cell 6: saved source (not run in this kernel)" in result["text"]
 
 
 def test_without_any_saved_notebook_the_kernel_history_is_enough(project, kernel_for):
