@@ -628,7 +628,7 @@ def export(
     files = exporter.render(kf.function, kf.root, kf.label)
     base = Path(output_dir) if output_dir is not None else kf.root / "export"
     directory = base / kf.name
-    env_file = exporter._env_file(kf.function, directory) if kf.path is not None else None
+    env_file = exporter._env_file(kf.function, directory)
     planned = dict(files)
     if env_file is not None:
         planned[exporter.ENV_FILE] = env_file
