@@ -78,6 +78,7 @@ class Server:
     process: subprocess.Popen[bytes]
     logs: list[str] = field(default_factory=list)
     bundle: Path | None = None
+    pump: threading.Thread | None = field(default=None, repr=False)
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM (as Knative sends it), then SIGKILL after ``timeout``; returns the exit code."""
@@ -93,6 +94,8 @@ class Server:
         # whatever the group still holds (workers of a master that was killed) goes too
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        if self.pump is not None:
+            self.pump.join(2)  # so ``logs`` holds every line the process wrote
         return self.process.returncode
 
     @property
@@ -220,7 +223,10 @@ def start(
         start_new_session=True,
     )
     server = Server(f"http://127.0.0.1:{port}", process, bundle=bundle)
-    threading.Thread(target=_pump, args=(process.stdout, server.logs, echo), daemon=True).start()
+    server.pump = threading.Thread(
+        target=_pump, args=(process.stdout, server.logs, echo), daemon=True
+    )
+    server.pump.start()
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:

@@ -116,7 +116,10 @@ def test_python_api_dev_session_in_the_background(tmp_path):
             time.sleep(0.05)
         assert len(session.restarts) == 1 and session.restarts[0] < 2.0
         assert [a.status for a in session.answers] == [204, 204]
-        assert any("v2 got vm=web-01" in line for line in session.server.logs)
+        deadline = time.monotonic() + 10  # the log pump may lag behind the HTTP answer
+        while not any("v2 got vm=web-01" in x for x in session.server.logs):
+            assert time.monotonic() < deadline, session.server.logs
+            time.sleep(0.05)
         last = session.server.process.pid
         assert last != pid
     finally:
