@@ -118,6 +118,18 @@ def raw_connection(server) -> socket.socket:
     return socket.create_connection(address(server), timeout=10)
 
 
+def read_answer(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (these answers close it)."""
+    chunks = []
+    try:
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    except ConnectionResetError:  # closed with request bytes unread: RST after the answer
+        pass
+    sock.close()
+    return b"".join(chunks)
+
+
 def terminate_master(server) -> None:
     """SIGTERM to the launcher's process only, as Kubernetes sends it (not the whole group)."""
     os.kill(server.process.pid, signal.SIGTERM)

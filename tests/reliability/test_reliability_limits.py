@@ -9,6 +9,7 @@ from reliability_support import (
     export,
     post,
     raw_connection,
+    read_answer,
     reason,
     serve,
     workers_booted,
@@ -60,8 +61,7 @@ def test_chunked_body_over_the_limit_is_413(server):
         + b"\r\n0\r\n\r\n"
     )
     sock.sendall(request)
-    answer = sock.recv(65536)
-    sock.close()
+    answer = read_answer(sock)
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
 
 
@@ -87,8 +87,7 @@ def test_a_slow_body_gets_408_and_does_not_block_other_requests(server):
     slow.sendall(body[:10])  # ... and nothing more
     started = time.monotonic()
     assert post(server, *event(), timeout=5)[0] == 204  # served meanwhile
-    answer = slow.recv(65536)
-    slow.close()
+    answer = read_answer(slow)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert b"request body not received within 1 s" in answer
     assert time.monotonic() - started < 4
