@@ -122,7 +122,7 @@ def site_packages_mb(venv: Path) -> float:
 
 
 def export_bundle() -> Path:
-    """The bench function exported by knotebook, from a scratch project with the repo's templates."""
+    """The bench function, exported by knotebook from a scratch project with the templates."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
@@ -490,12 +490,24 @@ def ratios(rows: dict) -> dict:
             if rows.get(other) and rows[other][f"{mode}_{key}"]
         }
 
+    def per_mode_inverse(other, key="cpu_us_per_req"):
+        return {
+            mode: round(rows[other][f"{mode}_{key}"] / k[f"{mode}_{key}"], 2)
+            for mode in ("binary", "structured")
+            if rows[other][f"{mode}_{key}"] and k[f"{mode}_{key}"]
+        }
+
     out = {
         "vs_seed": per_mode("seed"),
         "vs_ff_tuned": per_mode("ff-tuned"),
         "vs_ff_default": per_mode("ff-default"),
         "vs_func_python": per_mode("func-python"),
         "of_ceiling": per_mode("bare-wsgi"),
+    }
+    out["cpu_per_request"] = {  # the other's server CPU µs per request / knotebook's
+        other: per_mode_inverse(other)
+        for other in ("seed", "ff-default", "ff-tuned", "func-python", "bare-wsgi")
+        if other in rows
     }
     ff_cold = [rows[n]["cold_start_ms_median"] for n in ("ff-default", "ff-tuned") if n in rows]
     if ff_cold and k["cold_start_ms_median"]:
@@ -526,7 +538,9 @@ def markdown(result: dict) -> str:
         f"Benchmark {meta['date']} · {meta['machine']} · Python {meta['python']} · "
         f"server on CPU {meta['server_cpu']}, wrk on CPU {meta['wrk_cpu']} · "
         f"wrk -t1 -c{meta['connections']} -d{meta['duration']}s × {meta['reps']} runs "
-        "(median) · same VmCreatedEvent (binary 841 B body, structured 1,214 B)",
+        "(median) · same VmCreatedEvent (binary 841 B body, structured 1,214 B) · "
+        f"load average {meta['loadavg_before'][0]:.1f} before, {meta['loadavg_after'][0]:.1f} "
+        "after (other work shares the machine: compare within the run)",
         "",
         "| variant | req/s bin | req/s struct | p50 / p99 ms bin | p50 / p99 ms struct | "
         "server CPU µs/req bin / struct | RSS MB (procs) | cold start ms | installed MB | errors |",
@@ -554,10 +568,17 @@ def markdown(result: dict) -> str:
             f"- vs functions-framework tuned: {pair(rat['vs_ff_tuned'])}; "
             f"default: {pair(rat['vs_ff_default'])}",
             f"- vs func-python: {pair(rat['vs_func_python'])}",
-            f"- of the bare-WSGI ceiling on the same server: "
+            "- of the bare-WSGI ceiling on the same server: "
             + " / ".join(f"{v:.0%}" for v in rat["of_ceiling"].values())
             + " (bin / struct)",
         ]
+        cpu = rat["cpu_per_request"]
+        lines.append(
+            "- server CPU per request, the other's / knotebook's (bin / struct): "
+            + "; ".join(
+                f"{name} " + " / ".join(f"{v:.2f}×" for v in cpu[name].values()) for name in cpu
+            )
+        )
         if "cold_start_ms" in rat:
             c = rat["cold_start_ms"]
             lines.append(
@@ -584,8 +605,8 @@ def markdown(result: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 run of 3 s, 10 s sustained")
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--cold-runs", type=int, default=5)
@@ -622,6 +643,7 @@ def main(argv=None) -> int:
     logs = BUILD / "logs" / stamp
     logs.mkdir(parents=True, exist_ok=True)
 
+    load_before = os.getloadavg()
     runs: dict[str, list] = {v.name: [] for v in chosen}
     total = args.reps * len(chosen)
     done = 0
@@ -657,6 +679,8 @@ def main(argv=None) -> int:
             "duration": args.duration,
             "reps": args.reps,
             "procfile": (bundle / "Procfile").read_text().split("web:", 1)[1].strip(),
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         },
         "variants": rows,
     }
