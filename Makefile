@@ -41,7 +41,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 lab: setup
-	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser notebooks/
+	$(BIN)/knotebook lab
 
 clean:
 	rm -rf $(VENV) build export/*/

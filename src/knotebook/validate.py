@@ -180,7 +180,7 @@ class NotebookRunner:
         km = KernelManager(kernel_name=KERNEL)
         km.start_kernel(
             cwd=str(self.path.resolve().parent),
-            env={**os.environ, **self.env},
+            env={**os.environ, **self.env, "KNOTEBOOK_NOTEBOOK": str(self.path.resolve())},
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         self._km, self._used = km, False
