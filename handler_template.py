@@ -30,9 +30,8 @@ from cloudevents.core.exceptions import BaseCloudEventException as _CloudEventEr
 from cloudevents.core.v1.event import CloudEvent
 
 
-
 class _Formatter(_logging.Formatter):
-    """The seed's log format; the date part of asctime is formatted once per second, not per line."""
+    """The seed's log format; asctime's date part is formatted once per second, not per line."""
 
     _cache = (None, "")
 
