@@ -618,7 +618,7 @@ def main(argv=None) -> int:
         args.reps, args.duration, args.cold_runs, args.sustained = 1, 3.0, 3, 10.0
 
     wrk = need_wrk()
-    from knotebook import events
+    from knotebook import events, runtime
 
     for name in VENV_SPECS:
         ensure_venv(name)
@@ -678,7 +678,7 @@ def main(argv=None) -> int:
             "connections": args.connections,
             "duration": args.duration,
             "reps": args.reps,
-            "procfile": (bundle / "Procfile").read_text().split("web:", 1)[1].strip(),
+            "procfile_web": runtime.web_command(bundle),
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         },
