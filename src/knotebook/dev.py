@@ -176,9 +176,10 @@ class DevSession:
         if first:
             self._say(f"Serving {self.bundle.name} at {self.server.url}/ ({seconds:.2f} s)")
         else:
-            self.restarts.append(seconds)
             self._say(f"Restarted in {seconds:.2f} s")
         self._send()
+        if not first:  # after the re-send: whoever sees the restart also sees its answer
+            self.restarts.append(seconds)
         return True
 
     def _event(self) -> tuple[Any, str]:

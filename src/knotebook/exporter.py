@@ -191,6 +191,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if path.suffix == ".py":
+        # A .pyc is trusted while the source's size and mtime in whole seconds match: a new
+        # handler.py of the same size written within the second the last one was imported
+        # (knotebook dev: save, re-export, restart) would run the old code. Drop its cache.
+        for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+            cached.unlink(missing_ok=True)
 
 
 def _env_file(function: FunctionNotebook, directory: Path) -> bytes | None:
