@@ -37,6 +37,19 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 APPS = BENCH / "apps"
+FF_COMMAND = [
+    "functions-framework",
+    "--target",
+    "handle",
+    "--signature-type",
+    "cloudevent",
+    "--source",
+    "ff_main.py",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "{port}",
+]
 VENVS = BENCH / ".venvs"
 BUILD = BENCH / ".build"
 RESULTS = BENCH / "results"
@@ -170,19 +183,7 @@ def variants(bundle: Path) -> list[Variant]:
             "functions-framework, default (1 worker, 4*cpus threads)",
             "ff",
             APPS,
-            [
-                "functions-framework",
-                "--target",
-                "handle",
-                "--signature-type",
-                "cloudevent",
-                "--source",
-                "ff_main.py",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "{port}",
-            ],
+            FF_COMMAND,
             status=200,
         ),
         Variant(
@@ -190,19 +191,7 @@ def variants(bundle: Path) -> list[Variant]:
             "functions-framework, WORKERS=2 THREADS=1",
             "ff",
             APPS,
-            [
-                "functions-framework",
-                "--target",
-                "handle",
-                "--signature-type",
-                "cloudevent",
-                "--source",
-                "ff_main.py",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "{port}",
-            ],
+            FF_COMMAND,
             env={"WORKERS": "2", "THREADS": "1"},
             status=200,
         ),

@@ -12,6 +12,7 @@ import click
 
 from knotebook import delivery, events, local, runstate, runtime
 from knotebook.errors import KnotebookError
+from knotebook.events.cli import set_option
 from knotebook.events.knobs import parse_assignments
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -45,13 +46,7 @@ def event_options(func: Any) -> Any:
             show_default=True,
             help="HTTP content mode; the Broker sends binary.",
         ),
-        click.option(
-            "--set",
-            "assignments",
-            multiple=True,
-            metavar="PATH=VALUE",
-            help="Set a payload field (JSON values are parsed), e.g. Vm.Name=web-01.",
-        ),
+        set_option,
         click.option(
             "--attr",
             "attrs",

@@ -75,6 +75,15 @@ def list_cmd(search: str | None, kind: str | None, vsphere: str | None, as_json:
     click.echo(f"{len(rows)} event ids", err=True)
 
 
+set_option = click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Set a payload field (JSON values are parsed), e.g. Vm.Name=web-01.",
+)
+
+
 def _event_options(func: Any) -> Any:
     options = [
         click.option(
@@ -84,13 +93,7 @@ def _event_options(func: Any) -> Any:
             show_default=True,
             help="tanzu = VEBA >= 0.8, router = VEBA 0.3-0.7.",
         ),
-        click.option(
-            "--set",
-            "assignments",
-            multiple=True,
-            metavar="PATH=VALUE",
-            help="Set a payload field (JSON values are parsed), e.g. Vm.Name=web-01.",
-        ),
+        set_option,
         click.option(
             "--variant", help="A packaged sample variant (see `knotebook events samples`)."
         ),
