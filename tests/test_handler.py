@@ -1,6 +1,7 @@
 """The exported handler.py, served by its own Procfile command (gunicorn), over real HTTP."""
 
 import json
+import time
 
 import nbformat
 import pytest
@@ -54,6 +55,14 @@ def server(tmp_path_factory):
         yield running
 
 
+def wait_for_log(server, text, timeout=10.0):
+    """The log pump may lag behind the HTTP answer."""
+    deadline = time.monotonic() + timeout
+    while not any(text in line for line in server.logs):
+        assert time.monotonic() < deadline, server.logs[-5:]
+        time.sleep(0.01)
+
+
 def post(server, headers, body):
     return delivery.post(server.url + "/", headers, body)
 
@@ -74,7 +83,7 @@ def test_event_is_handled_with_204_and_logged(server, envelope, mode):
     assert answer.body == b""
     vm = event.get_data()["Vm"]["Name"]
     line = f"INFO contract MainThread : hello {event.get_type()} vm={vm}"
-    assert any(line in log for log in server.logs), server.logs[-5:]
+    wait_for_log(server, line)
 
 
 @pytest.mark.parametrize("mode", delivery.MODES)
@@ -93,6 +102,7 @@ def test_handler_exception_is_500_with_one_log_line_naming_the_event(server):
     answer = delivery.send(server.url, event)
     assert answer.status == 500
     assert reason(answer) == "handler raised RuntimeError"
+    wait_for_log(server, "handler failed")
     failures = [line for line in server.logs if "handler failed" in line]
     assert len(failures) == 1
     assert f"id={event.get_id()} type={event.get_type()}" in failures[0]
