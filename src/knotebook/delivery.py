@@ -213,13 +213,9 @@ def with_attributes(event: Any, attributes: dict[str, str]) -> Any:
 
 def parse_attributes(items: list[str] | tuple[str, ...]) -> dict[str, str]:
     """``["subject=VmRemovedEvent", "time=2024-05-01T10:00:00Z"]`` -> a dict."""
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise KnotebookError(f"--attr expects name=value, got {item!r}")
-        out[name.strip()] = value
-    return out
+    from knotebook.events.knobs import split_pairs
+
+    return split_pairs(items, "--attr", "name")
 
 
 def read_event_file(path: Path) -> Any:

@@ -68,16 +68,7 @@ def export(
 @contextmanager
 def serve(bundle: Path, **env: str):
     """The bundle's Procfile web command, with extra environment (as on the Knative Service)."""
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        server = runtime.start(bundle)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    server = runtime.start(bundle, extra_env=env)
     try:
         yield server
     finally:

@@ -108,12 +108,17 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
         node = node[part]
 
 
+def split_pairs(items: list[str] | tuple[str, ...], option: str, what: str) -> dict[str, str]:
+    """``["a=1", "b=x=y"]`` -> ``{"a": "1", "b": "x=y"}``; a malformed item names ``option``."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise KnotebookError(f"{option} expects {what}=value, got {item!r}")
+        out[key.strip()] = raw
+    return out
+
+
 def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """``["Vm.Name=web-01", "Template=true"]`` -> ``{"Vm.Name": "web-01", "Template": True}``."""
-    out: dict[str, Any] = {}
-    for item in items:
-        path, sep, raw = item.partition("=")
-        if not sep or not path.strip():
-            raise KnotebookError(f"--set expects Path=value, got {item!r}")
-        out[path.strip()] = parse_value(raw)
-    return out
+    return {path: parse_value(raw) for path, raw in split_pairs(items, "--set", "Path").items()}
