@@ -200,7 +200,10 @@ def _structured(body):
     _check(attributes)
     if "data" in envelope and "data_base64" in envelope:
         raise _BadEvent("structured event has both 'data' and 'data_base64'")
-    media = _media(attributes.get("datacontenttype") or "application/json")
+    content_type = attributes.get("datacontenttype", "application/json")
+    if not isinstance(content_type, str) or not content_type:
+        raise _BadEvent("attribute 'datacontenttype' must be a non-empty string")
+    media = _media(content_type)
     if not _is_json(media):
         raise _BadEvent(_NOT_JSON.format(media), 415)
     if "data_base64" in envelope:

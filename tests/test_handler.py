@@ -177,6 +177,12 @@ MALFORMED = {
         400,
         "'source' is missing",
     ),
+    "structured, datacontenttype not a string": (
+        {"Content-Type": "application/cloudevents+json"},
+        b'{"specversion": "1.0", "id": "1", "source": "s", "type": "t", "datacontenttype": 7}',
+        400,
+        "'datacontenttype' must be a non-empty string",
+    ),
     "structured, bad data_base64": (
         {"Content-Type": "application/cloudevents+json"},
         b'{"specversion": "1.0", "id": "1", "source": "s", "type": "t", "data_base64": "@@"}',
