@@ -164,9 +164,10 @@ def variants(bundle: Path) -> list[Variant]:
     from knotebook import runtime
 
     web = runtime.web_command(bundle)
-    bare = web.replace("handler:app", "bare:app")
+    bare = web.replace("handler:app", "bare_asgi:app")
     if bare == web:
         raise SystemExit("bench: the Procfile's web: command does not end in handler:app")
+    sync = "gunicorn --bind 127.0.0.1:{port} --workers 2 --no-control-socket bare:app"
     return [
         Variant(
             "knotebook", "exported bundle, its Procfile", "export", bundle, ["bash", "-c", web]
@@ -204,11 +205,18 @@ def variants(bundle: Path) -> list[Variant]:
             env={"LISTEN_ADDRESS": "127.0.0.1:{port}"},
         ),
         Variant(
-            "bare-wsgi",
-            "bare WSGI app, the export's Procfile (ceiling)",
+            "bare-asgi",
+            "bare ASGI app, the export's Procfile (its server's ceiling)",
             "export",
             APPS,
             ["bash", "-c", bare],
+        ),
+        Variant(
+            "bare-wsgi",
+            "bare WSGI app, gunicorn sync ×2 (WSGI ceiling)",
+            "export",
+            APPS,
+            ["bash", "-c", sync],
         ),
     ]
 
@@ -491,11 +499,12 @@ def ratios(rows: dict) -> dict:
         "vs_ff_tuned": per_mode("ff-tuned"),
         "vs_ff_default": per_mode("ff-default"),
         "vs_func_python": per_mode("func-python"),
-        "of_ceiling": per_mode("bare-wsgi"),
+        "of_ceiling": per_mode("bare-asgi"),
+        "vs_wsgi_ceiling": per_mode("bare-wsgi"),
     }
     out["cpu_per_request"] = {  # the other's server CPU µs per request / knotebook's
         other: per_mode_inverse(other)
-        for other in ("seed", "ff-default", "ff-tuned", "func-python", "bare-wsgi")
+        for other in ("seed", "ff-default", "ff-tuned", "func-python", "bare-asgi", "bare-wsgi")
         if other in rows
     }
     ff_cold = [rows[n]["cold_start_ms_median"] for n in ("ff-default", "ff-tuned") if n in rows]
@@ -508,7 +517,8 @@ def ratios(rows: dict) -> dict:
         "rps >= 3x seed": min(out["vs_seed"].values(), default=0) >= 3,
         "rps >= ff-tuned": min(out["vs_ff_tuned"].values(), default=0) >= 1,
         "rps >= func-python": min(out["vs_func_python"].values(), default=0) >= 1,
-        "rps >= 60% of bare WSGI": min(out["of_ceiling"].values(), default=0) >= 0.6,
+        "rps >= 60% of the bare app on the same server": min(out["of_ceiling"].values(), default=0)
+        >= 0.6,
         "cold start <= functions-framework": bool(
             ff_cold and k["cold_start_ms_median"] <= min(ff_cold)
         ),
@@ -557,9 +567,10 @@ def markdown(result: dict) -> str:
             f"- vs functions-framework tuned: {pair(rat['vs_ff_tuned'])}; "
             f"default: {pair(rat['vs_ff_default'])}",
             f"- vs func-python: {pair(rat['vs_func_python'])}",
-            "- of the bare-WSGI ceiling on the same server: "
+            "- of the bare app on the same server (bare-asgi, the ceiling): "
             + " / ".join(f"{v:.0%}" for v in rat["of_ceiling"].values())
             + " (bin / struct)",
+            f"- vs the bare WSGI app on gunicorn sync (bare-wsgi): {pair(rat['vs_wsgi_ceiling'])}",
         ]
         cpu = rat["cpu_per_request"]
         lines.append(

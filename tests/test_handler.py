@@ -1,13 +1,15 @@
 """The exported handler.py, served by its own Procfile command (gunicorn), over real HTTP."""
 
 import json
+import os
+import signal
 import time
 
 import nbformat
 import pytest
 from conftest import make_project, notebook_cells
 
-from knotebook import delivery, events, exporter, runtime
+from knotebook import delivery, events, exporter, inkernel, runtime
 
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "contract"
@@ -45,14 +47,34 @@ def handler(event):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def bundle(tmp_path_factory):
     project = make_project(tmp_path_factory.mktemp("handler") / "project")
     path = project / "notebooks" / "contract.ipynb"
     nbformat.write(notebook_cells(SETTINGS, FUNCTION), path)
     path.with_suffix(".env").write_text("GREETING=hello\n")
-    bundle = exporter.export(path).directory
+    return exporter.export(path).directory
+
+
+@pytest.fixture(scope="module")
+def server(bundle):
+    """handler:app served by the Procfile's command: gunicorn's asgi worker calls it via ASGI."""
     with runtime.serve(bundle) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def wsgi(bundle):
+    """The same handler:app loaded in this process and called through WSGI (werkzeug's client)."""
+    from werkzeug.test import Client
+
+    alarm = signal.getsignal(signal.SIGALRM)
+    os.environ["GREETING"] = "hello"
+    try:
+        module = inkernel.load_handler((bundle / "handler.py").read_text(), "contract")
+        yield Client(module.app)
+    finally:
+        del os.environ["GREETING"]
+        signal.signal(signal.SIGALRM, alarm)
 
 
 def wait_for_log(server, text, timeout=10.0):
@@ -211,6 +233,60 @@ def test_malformed_requests_get_4xx_with_a_json_reason(server, case):
     answer = post(server, headers, body)
     assert answer.status == status
     assert words in reason(answer)
+
+
+def wsgi_answer(wsgi, headers, body, method="POST", path="/"):
+    response = wsgi.open(path, method=method, headers=headers, data=body)
+    return response.status_code, dict(response.headers), response.get_data()
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=list(MALFORMED))
+def test_wsgi_and_asgi_give_the_same_answer_to_malformed_requests(server, wsgi, case):
+    headers, body, _, _ = MALFORMED[case]
+    answer = post(server, headers, body)
+    assert wsgi_answer(wsgi, headers, body)[::2] == (answer.status, answer.body)
+
+
+@pytest.mark.parametrize("kind", ["VmCreatedEvent", "VmRenamedEvent", "VmRemovedEvent"])
+@pytest.mark.parametrize("mode", delivery.MODES)
+def test_wsgi_and_asgi_give_the_same_answer_to_events(server, wsgi, kind, mode):
+    headers, body = delivery.encode(events.sample(kind), mode)
+    answer = post(server, headers, body)
+    status, wsgi_headers, wsgi_body = wsgi_answer(wsgi, headers, body)
+    assert (status, wsgi_body) == (answer.status, answer.body)
+
+    def ce(headers):  # a reply's ce-time is stamped when the function builds it
+        return {
+            k.lower(): k.lower() == "ce-time" or v
+            for k, v in headers.items()
+            if k.lower()[:3] == "ce-"
+        }
+
+    assert ce(wsgi_headers) == ce(answer.headers)
+    assert (kind == "VmRenamedEvent") == ("ce-id" in ce(answer.headers))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/", 405), ("PUT", "/healthz", 405), ("GET", "/nope", 404), ("HEAD", "/healthz", 200)],
+)
+def test_routes_off_the_hot_path_answer_alike_through_flask(server, wsgi, method, path, status):
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        conn.request(method, path)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    assert response.status == status
+    assert wsgi_answer(wsgi, {}, b"", method, path)[::2] == (status, body)
+    if status == 405:
+        assert json.loads(body)["status"] == 405
+        assert "POST" in response.getheader("Allow") or "GET" in response.getheader("Allow")
 
 
 def test_packaged_negative_samples_get_4xx_or_reach_the_handler(server):

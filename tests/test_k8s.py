@@ -73,18 +73,29 @@ def test_service_scale_concurrency_and_env(project):
         "autoscaling.knative.dev/min-scale": "1",
         "autoscaling.knative.dev/max-scale": "1",
     }
-    assert template["spec"]["containerConcurrency"] == 1  # gunicorn --threads 1 in the Procfile
+    assert template["spec"]["containerConcurrency"] == 1  # the Procfile's asgi worker
     (container,) = template["spec"]["containers"]
     assert container["envFrom"] == [{"secretRef": {"name": "vm-created-env"}}]
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
 
 
-def test_concurrency_follows_the_procfile_threads(project):
+@pytest.mark.parametrize(
+    ("server", "concurrency"),
+    [
+        ("--worker-class gthread --threads 4", 4),
+        ("--threads 4", 4),  # gunicorn switches the sync worker to gthread
+        ("--worker-class sync", 1),
+        ("--worker-class asgi --threads 4", 1),  # the asyncio worker ignores --threads
+    ],
+)
+def test_concurrency_follows_the_procfile_worker_model(project, server, concurrency):
     procfile = project / "Procfile"
-    procfile.write_text(procfile.read_text().replace("--threads 1", "--threads 4"))
+    text = procfile.read_text()
+    assert "--worker-class asgi " in text
+    procfile.write_text(text.replace("--worker-class asgi ", server + " "))
     folder = exporter.export(project / "notebooks" / "vm_created.ipynb").directory
     (service,) = load_yaml_documents((folder / "k8s" / "service.yaml").read_text())
-    assert service["spec"]["template"]["spec"]["containerConcurrency"] == 4
+    assert service["spec"]["template"]["spec"]["containerConcurrency"] == concurrency
 
 
 @needs_kubectl

@@ -1,4 +1,4 @@
-"""The ceiling: a bare WSGI app (read the body, answer 204), served like the export."""
+"""The WSGI ceiling: a bare WSGI app (read the body, answer 204) on gunicorn's sync worker."""
 
 
 def app(environ, start_response):

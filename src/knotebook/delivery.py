@@ -55,6 +55,26 @@ def with_arrival_time(event: Any, when: str | None = None) -> Any:
     return stamped
 
 
+class Headers(dict[str, str]):
+    """Response headers as received; lookups ignore case, as HTTP's do."""
+
+    def _key(self, name: object) -> object:
+        if isinstance(name, str) and not dict.__contains__(self, name):
+            for key in self:
+                if key.lower() == name.lower():
+                    return key
+        return name
+
+    def __getitem__(self, name: str) -> str:
+        return dict.__getitem__(self, self._key(name))
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, self._key(name))
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, self._key(name), default)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """The function's answer to one event."""
@@ -127,7 +147,7 @@ def post(url: str, headers: dict[str, str], body: bytes, timeout: float = 30.0) 
     finally:
         conn.close()
     elapsed = time.perf_counter() - started
-    reply_headers = dict(response.getheaders())
+    reply_headers = Headers(response.getheaders())
     return Delivery(
         response.status,
         response.reason,

@@ -34,6 +34,7 @@ K8S_TEMPLATES = (
     "function.env.example",
 )
 THREADS = re.compile(r"--threads[= ](\d+)")
+WORKER_CLASS = re.compile(r"(?:-k|--worker-class)[= ]?([\w.:]+)")
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,13 @@ def _packaged(name: str) -> str:
     return resources.files("knotebook").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def _concurrency(procfile: str) -> int:
-    match = THREADS.search(procfile)
+def _concurrency(web: str) -> int:
+    """Requests one pod serves at once, from the Procfile's web command: gunicorn's --threads
+    under a threaded worker; 1 under the asgi and sync workers (one event at a time per process)."""
+    worker = WORKER_CLASS.search(web)
+    if worker and "asgi" in worker.group(1).lower():
+        return 1  # the asyncio worker ignores --threads
+    match = THREADS.search(web)
     return int(match.group(1)) if match else 1
 
 
@@ -129,7 +135,8 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
             raise ExportError(f"template {root / name} is missing")
     triggers = _triggers(settings)
     procfile = (root / "Procfile").read_text(encoding="utf-8")
-    if not re.search(r"(?m)^web:\s*\S", procfile):
+    web = re.search(r"(?m)^web:\s*(\S.*)$", procfile)
+    if not web:
         raise ExportError(f"{root / 'Procfile'} has no 'web:' line; both buildpacks need one")
     context = {
         "settings": settings,
@@ -138,7 +145,7 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         "triggers": triggers,
         "knotebook_version": __version__,
         "python_version": PYTHON_VERSION,
-        "concurrency": _concurrency(procfile),
+        "concurrency": _concurrency(web.group(1)),
         "secret_name": f"{settings.name}-env",
     }
     env = _environment(root)

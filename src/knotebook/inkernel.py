@@ -503,8 +503,9 @@ def invoke(kf: KernelFunction, event: Any, mode: str = "binary") -> Invocation:
         root.handlers = [capture]
         app = getattr(module, "app", None)
         if not callable(app):
-            raise KnotebookError("handler.py defines no WSGI 'app'; check handler_template.py")
-        # The object gunicorn serves (handler:app), called through WSGI as gunicorn calls it.
+            raise KnotebookError("handler.py defines no 'app'; check handler_template.py")
+        # The object gunicorn serves (handler:app), called through its WSGI side: the same
+        # parsing and delivery as gunicorn's ASGI calls, without an event loop in the kernel.
         client = Client(app)
         started = time.perf_counter()
         response = client.post("/", headers=headers, data=body)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import nbformat
 from conftest import make_project, notebook_cells
 
-from knotebook import exporter, runtime
+from knotebook import delivery, exporter, runtime
 
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "{name}"
@@ -87,7 +87,7 @@ def post(server, headers: dict[str, str], body: bytes, timeout: float = 10.0):
     try:
         conn.request("POST", "/", body=body, headers=headers)
         response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, delivery.Headers(response.getheaders()), response.read()
     finally:
         conn.close()
 

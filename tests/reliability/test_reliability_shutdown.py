@@ -1,7 +1,10 @@
-"""SIGTERM while requests are in flight: they finish, new ones are refused, exit status 0.
+"""SIGTERM while requests are in flight: they finish, nothing is lost, exit status 0.
 
 Knative (the kubelet) sends SIGTERM to the container's main process, then waits
 terminationGracePeriodSeconds before SIGKILL; the Procfile's --graceful-timeout covers that.
+Knative's preStop hook holds the SIGTERM until the queue-proxy has drained, so a request that
+still arrives after it is rare; the asyncio worker may then serve it in full (and close the
+connection) or refuse it before reading it, but never answer it half-way or with an error.
 """
 
 import http.client
@@ -13,15 +16,17 @@ from reliability_support import export, post, serve, terminate_master, wait_for_
 from knotebook import events
 
 
-def test_sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0(tmp_path):
+def test_sigterm_lets_in_flight_requests_finish_loses_nothing_and_exits_0(tmp_path):
     sample = events.sample("VmCreatedEvent")
     headers, _ = events.to_binary(sample)
     slow = json.dumps({**sample.get_data(), "action": "sleep", "seconds": 1.5}).encode()
-    answers = {}
+    answers, closes = {}, {}
 
     def send(key, body):
         try:
-            answers[key] = post(server, headers, body, timeout=15)[0]
+            status, answer_headers, _ = post(server, headers, body, timeout=15)
+            answers[key] = status
+            closes[key] = answer_headers.get("Connection")
         except (OSError, http.client.HTTPException) as exc:
             answers[key] = type(exc).__name__
 
@@ -38,11 +43,12 @@ def test_sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0(tmp
             thread.join(20)
         assert server.process.wait(20) == 0
     assert answers[0] == answers[1] == 204, answers  # in flight when SIGTERM came: finished
-    assert answers["late"] in (
-        "ConnectionRefusedError",
-        "ConnectionResetError",
-        "RemoteDisconnected",
-        "BrokenPipeError",
-    ), answers
-    assert sum("handled event" in line for line in server.logs) == 2
+    refused = ("ConnectionRefusedError", "ConnectionResetError", "RemoteDisconnected")
+    if answers["late"] == 204:  # accepted before the worker closed its listener: served in full
+        assert closes["late"] == "close"
+        handled = 3
+    else:
+        assert answers["late"] in refused, answers
+        handled = 2
+    assert sum("handled event" in line for line in server.logs) == handled
     assert any("Shutting down: Master" in line for line in server.logs)
