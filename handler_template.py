@@ -129,8 +129,6 @@ def _media(content_type):
 
 def _header_value(name, raw):
     """Undo the latin-1 decoding of the header bytes, drop RFC 7230 quotes, then percent-decode once (UTF-8)."""
-    if raw.isascii() and "%" not in raw and raw[:1] != '"':
-        return raw  # nothing to undo: the common case, without the byte round trip
     value = raw.encode("latin-1")
     if len(value) >= 2 and value[:1] == value[-1:] == b'"':
         value = value[1:-1]
@@ -172,10 +170,14 @@ def _data(media, body):
     raise _BadEvent(_NOT_JSON.format(media), 415)
 
 
-def _binary(ce, content_type, body):
+def _binary(ce, content_type, media, body):
     attributes = {}
     for name, raw in ce.items():
-        if name != "datacontenttype":  # the Content-Type header carries it in binary mode
+        if name == "datacontenttype":  # the Content-Type header carries it in binary mode
+            continue
+        if raw.isascii() and "%" not in raw and raw[:1] != '"':
+            attributes[name] = raw  # nothing to decode: the common case
+        else:
             attributes[name] = _header_value(name, raw)
     if not attributes:
         hint = ""
@@ -185,7 +187,7 @@ def _binary(ce, content_type, body):
     if content_type:
         attributes["datacontenttype"] = content_type
     _check(attributes)
-    return attributes, _data(_media(content_type or ""), body)
+    return attributes, _data(media, body)
 
 
 def _structured(body):
@@ -230,7 +232,7 @@ def _parse(content_type, ce, body):
             raise _BadEvent(f"unsupported event format {media}; use application/cloudevents+json", 415)
         attributes, data = _structured(body)
     else:
-        attributes, data = _binary(ce, content_type, body)
+        attributes, data = _binary(ce, content_type, media, body)
     try:
         return _Event(attributes, data)
     except (_CloudEventError, TypeError, ValueError) as exc:
@@ -266,13 +268,22 @@ class _Deadline(BaseException):
 
 
 _MAIN = _threading.main_thread().ident
-_armed = [False]
+_deadline = [None]  # when the main thread's current work must end (time.monotonic), or None
+_fires = [0.0]  # when the armed timer goes off; 0.0 if none is armed
 
 
 def _on_alarm(signum, frame):
-    if _armed[0]:
-        _armed[0] = False
-        raise _Deadline
+    _fires[0] = 0.0
+    deadline = _deadline[0]
+    if deadline is None:
+        return  # armed for work that has finished: nothing to cut
+    left = deadline - _time_module.monotonic()
+    if left > 0:  # armed for earlier work: wait for this one's deadline
+        _fires[0] = deadline
+        _signal.setitimer(_signal.ITIMER_REAL, left)
+        return
+    _deadline[0] = None
+    raise _Deadline
 
 
 try:
@@ -283,13 +294,23 @@ except (ValueError, AttributeError):  # imported outside the main thread, or no 
 
 
 def _arm(seconds):
-    _armed[0] = True
-    _signal.setitimer(_signal.ITIMER_REAL, seconds)
+    """Cut the main thread's work after ``seconds``. The timer is set only when none is due
+    before this deadline: under load one setitimer() serves many requests, not two each."""
+    deadline = _time_module.monotonic() + seconds
+    _deadline[0] = deadline
+    if not _fires[0] or _fires[0] > deadline:
+        _fires[0] = deadline
+        _signal.setitimer(_signal.ITIMER_REAL, seconds)
 
 
-def _disarm():
-    _armed[0] = False
-    _signal.setitimer(_signal.ITIMER_REAL, 0)
+def _disarm(keep_timer=False):
+    """End the cut. ``keep_timer`` leaves the timer armed (it stops when it fires with nothing
+    to cut): only for a server process whose SIGALRM is this module's for good; anywhere else
+    (a test client, a notebook kernel) a timer outliving the call could fire on another handler."""
+    _deadline[0] = None
+    if not keep_timer and _fires[0]:
+        _fires[0] = 0.0
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +320,8 @@ def _disarm():
 # ---------------------------------------------------------------------------------------------
 _STATUS = {s.value: f"{s.value} {s.phrase}" for s in _HTTPStatus}
 _NO_CONTENT = (204, [], b"")
+_ASGI_NO_CONTENT = {"type": "http.response.start", "status": 204, "headers": ()}
+_ASGI_EMPTY = {"type": "http.response.body", "body": b""}
 _HEALTHZ = (200, [("content-type", "text/plain; charset=utf-8"), ("content-length", "3")], b"ok\n")
 
 
@@ -351,6 +374,49 @@ async def _asgi_body(receive):
             return b"".join(chunks)
         message = await receive()
         body = message.get("body", b"")
+
+
+class _ReadWatch:
+    """Cuts body reads that take longer than KNOTEBOOK_READ_TIMEOUT_SECONDS (then 408).
+
+    One timer per worker, ticking only while a read is waiting, instead of a timer per request:
+    a body almost always arrives with its headers, and a per-request asyncio.timeout() cost a
+    quarter of the app's time. A slow read is cut between the timeout and 1 s after it.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.tick = min(1.0, seconds / 4)
+        self.reading = {}  # task -> deadline (loop time)
+        self.expired = set()
+        self.timer = None
+
+    async def read(self, receive):
+        task = _asyncio.current_task()
+        loop = task.get_loop()
+        self.reading[task] = loop.time() + self.seconds
+        if self.timer is None:
+            self.timer = loop.call_later(self.tick, self.check, loop)
+        try:
+            return await _asgi_body(receive)
+        except _asyncio.CancelledError:
+            if task not in self.expired:
+                raise  # the server cancelled it (the client went away)
+            self.expired.discard(task)
+            task.uncancel()
+            raise _slow_body() from None
+        finally:
+            del self.reading[task]
+
+    def check(self, loop):
+        self.timer = None
+        now = loop.time()
+        for task, deadline in list(self.reading.items()):
+            if deadline <= now and task not in self.expired:
+                self.expired.add(task)
+                task.cancel()
+        if self.reading:
+            self.timer = loop.call_later(self.tick, self.check, loop)
 
 
 def _environ(scope, body):
@@ -410,6 +476,7 @@ class _App:
         self._flask = None
         self._lock = _threading.Lock()
         self._to_binary = None
+        self._reads = _ReadWatch(_READ_TIMEOUT)
 
     @property
     def flask(self):
@@ -431,11 +498,12 @@ class _App:
         return self.asgi(scope_or_environ, receive_or_start_response, send)
 
     # -- the core ------------------------------------------------------------------------------
-    def deliver(self, content_type, ce, body):
+    def deliver(self, content_type, ce, body, keep_timer=False):
         """Parse one event, run the function on it (cut after the timeout), answer it.
 
         ``ce`` maps the ce-* header names (without ce-) to their raw values. Returns
         (status, headers, body); never raises for anything the request or the function does.
+        ``keep_timer``: see _disarm.
         """
         try:
             event = _parse(content_type, ce, body)
@@ -449,7 +517,7 @@ class _App:
                 reply = self.function(event)
             finally:
                 if alarm:
-                    _disarm()
+                    _disarm(keep_timer)
         except _Deadline:
             _log.error(
                 "handler timed out on event id=%s type=%s: cut after %s s "
@@ -498,13 +566,18 @@ class _App:
         path, method = scope["path"], scope["method"]
         try:
             if path == "/" and method == "POST":
-                status, headers, body = await self.asgi_receive(scope, receive)
+                answer = await self.asgi_receive(scope, receive)
             elif path == "/healthz" and method == "GET":
-                status, headers, body = _HEALTHZ
+                answer = _HEALTHZ
             else:
-                status, headers, body = await self.asgi_flask(scope, receive)
+                answer = await self.asgi_flask(scope, receive)
         except _Gone:
             return
+        if answer is _NO_CONTENT:  # most events: the same two messages every time
+            await send(_ASGI_NO_CONTENT)
+            await send(_ASGI_EMPTY)
+            return
+        status, headers, body = answer
         await send({
             "type": "http.response.start",
             "status": status,
@@ -525,21 +598,16 @@ class _App:
                     _BadEvent(f"body of {int(value)} bytes is over the limit of {_MAX_BODY} bytes", 413)
                 )
         try:
-            async with _asyncio.timeout(_READ_TIMEOUT):
-                body = await _asgi_body(receive)
-        except TimeoutError:
-            return _rejected(_slow_body())
+            body = await self._reads.read(receive)
         except _BadEvent as exc:
             return _rejected(exc)
-        return self.deliver(content_type, ce, body)
+        # Served by gunicorn's asyncio worker: SIGALRM is ours for the life of the process.
+        return self.deliver(content_type, ce, body, keep_timer=True)
 
     async def asgi_flask(self, scope, receive):
         """Everything off the hot path: the Flask app, called through WSGI."""
         try:
-            async with _asyncio.timeout(_READ_TIMEOUT):
-                body = await _asgi_body(receive)
-        except TimeoutError:
-            return _rejected(_slow_body())
+            body = await self._reads.read(receive)
         except _BadEvent as exc:
             return _rejected(exc)
         answer = []

@@ -266,6 +266,15 @@ def test_wsgi_and_asgi_give_the_same_answer_to_events(server, wsgi, kind, mode):
     assert (kind == "VmRenamedEvent") == ("ce-id" in ce(answer.headers))
 
 
+def test_an_in_process_call_leaves_no_timer_armed(wsgi):
+    """A kernel or test process gets its own SIGALRM handler back after the call (inkernel does
+    that); a timeout timer still armed would then fire on it, and SIG_DFL kills the process."""
+    for kind in ("VmCreatedEvent", "VmRemovedEvent"):  # answered, and raised in the function
+        headers, body = delivery.encode(events.sample(kind), "binary")
+        assert wsgi_answer(wsgi, headers, body)[0] in (204, 500)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [("GET", "/", 405), ("PUT", "/healthz", 405), ("GET", "/nope", 404), ("HEAD", "/healthz", 200)],
