@@ -38,7 +38,12 @@ lint: setup
 	$(BIN)/ruff format --check src tests
 
 bench: setup
-	$(BIN)/python bench/run.py
+	@command -v wrk >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+	  echo "Installing wrk (the HTTP load generator) with apt-get..."; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }; \
+	  } >/tmp/knotebook-apt.log 2>&1 || echo "apt-get could not install wrk (see /tmp/knotebook-apt.log)"; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lab: setup
 	$(BIN)/knotebook lab
