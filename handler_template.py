@@ -601,7 +601,7 @@ class _App:
             body = await self._reads.read(receive)
         except _BadEvent as exc:
             return _rejected(exc)
-        # Served by gunicorn's asyncio worker: SIGALRM is ours for the life of the process.
+        # An ASGI server process (the Procfile's gunicorn worker): SIGALRM is ours for good.
         return self.deliver(content_type, ce, body, keep_timer=True)
 
     async def asgi_flask(self, scope, receive):
