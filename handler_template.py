@@ -165,7 +165,7 @@ def _data(media, body):
     if _is_json(media or "application/json"):
         try:
             return _json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise _BadEvent(f"body is not valid JSON but datacontenttype is {media or 'JSON'}") from None
     raise _BadEvent(_NOT_JSON.format(media), 415)
 
@@ -197,6 +197,8 @@ def _structured(body):
         raise _BadEvent("structured event is not UTF-8 JSON") from None
     except ValueError as exc:
         raise _BadEvent(f"structured event is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise _BadEvent("structured event is JSON nested too deeply") from None
     if not isinstance(envelope, dict):
         raise _BadEvent("structured event must be a JSON object (batches are not supported)")
     attributes = {k: v for k, v in envelope.items() if k not in ("data", "data_base64") and v is not None}
@@ -295,10 +297,14 @@ except (ValueError, AttributeError):  # imported outside the main thread, or no 
 
 def _arm(seconds):
     """Cut the main thread's work after ``seconds``. The timer is set only when none is due
-    before this deadline: under load one setitimer() serves many requests, not two each."""
+    before this deadline: under load one setitimer() serves many requests, not two each. Code
+    that took SIGALRM or its timer over (signal.alarm, a library timing a call) is undone here."""
     deadline = _time_module.monotonic() + seconds
     _deadline[0] = deadline
-    if not _fires[0] or _fires[0] > deadline:
+    if _signal.getsignal(_signal.SIGALRM) is not _on_alarm:
+        _signal.signal(_signal.SIGALRM, _on_alarm)
+        _fires[0] = 0.0
+    if not _fires[0] or _fires[0] > deadline or not _signal.getitimer(_signal.ITIMER_REAL)[0]:
         _fires[0] = deadline
         _signal.setitimer(_signal.ITIMER_REAL, seconds)
 
@@ -320,8 +326,6 @@ def _disarm(keep_timer=False):
 # ---------------------------------------------------------------------------------------------
 _STATUS = {s.value: f"{s.value} {s.phrase}" for s in _HTTPStatus}
 _NO_CONTENT = (204, [], b"")
-_ASGI_NO_CONTENT = {"type": "http.response.start", "status": 204, "headers": ()}
-_ASGI_EMPTY = {"type": "http.response.body", "body": b""}
 _HEALTHZ = (200, [("content-type", "text/plain; charset=utf-8"), ("content-length", "3")], b"ok\n")
 
 
@@ -388,35 +392,52 @@ class _ReadWatch:
         self.seconds = seconds
         self.tick = min(1.0, seconds / 4)
         self.reading = {}  # task -> deadline (loop time)
-        self.expired = set()
+        self.expired = set()  # tasks this watch has cancelled
         self.timer = None
+        self.loop = None
+        self.due = 0.0
 
     async def read(self, receive):
         task = _asyncio.current_task()
         loop = task.get_loop()
         self.reading[task] = loop.time() + self.seconds
-        if self.timer is None:
-            self.timer = loop.call_later(self.tick, self.check, loop)
+        if self.timer is None or self.loop is not loop:  # a new loop: the old timer is dead
+            self.schedule(loop)
         try:
-            return await _asgi_body(receive)
+            body = await _asgi_body(receive)
         except _asyncio.CancelledError:
-            if task not in self.expired:
-                raise  # the server cancelled it (the client went away)
-            self.expired.discard(task)
-            task.uncancel()
-            raise _slow_body() from None
+            if self.withdraw(task):
+                raise _slow_body() from None
+            raise  # cancelled by the server too (the client went away, shutdown)
         finally:
             del self.reading[task]
+        self.withdraw(task)  # cut too late: the body won (3.11's wait_for can swallow a cancel)
+        return body
+
+    def withdraw(self, task):
+        """Take back this watch's cancel of ``task``: True if no other cancel is pending."""
+        if task not in self.expired:
+            return False
+        self.expired.discard(task)
+        return task.uncancel() == 0
+
+    def schedule(self, loop):
+        self.loop, self.due = loop, loop.time() + self.tick
+        self.timer = loop.call_later(self.tick, self.check, loop)
 
     def check(self, loop):
         self.timer = None
         now = loop.time()
+        late = now - self.due
+        if late > self.tick:  # the loop was blocked (a long function): that is not the client's
+            for task in self.reading:
+                self.reading[task] += late
         for task, deadline in list(self.reading.items()):
             if deadline <= now and task not in self.expired:
                 self.expired.add(task)
                 task.cancel()
         if self.reading:
-            self.timer = loop.call_later(self.tick, self.check, loop)
+            self.schedule(loop)
 
 
 def _environ(scope, body):
@@ -539,7 +560,14 @@ class _App:
                 type(reply).__name__, event.get_id(), event.get_type(),
             )
             return _problem(500, "handler returned neither None nor a CloudEvent")
-        return self.reply(reply)
+        try:
+            return self.reply(reply)
+        except Exception as exc:  # a reply that cannot go on the wire: the handler's bug
+            _log.error(
+                "reply to event id=%s type=%s cannot be sent: %s: %s",
+                event.get_id(), event.get_type(), type(exc).__name__, exc,
+            )
+            return _problem(500, f"reply CloudEvent cannot be sent ({type(exc).__name__})")
 
     def reply(self, reply):
         """A reply CloudEvent in binary mode: Knative sends it on to the Broker."""
@@ -552,6 +580,10 @@ class _App:
         headers = {k.lower(): str(v) for k, v in message.headers.items()}
         if "content-type" not in headers and not isinstance(reply.get_data(), bytes | str | None):
             headers["content-type"] = "application/json"  # JSON data needs its media type
+        for name, value in headers.items():
+            value.encode("latin-1")  # UnicodeEncodeError: HTTP headers are bytes
+            if "\r" in value or "\n" in value or "\0" in value:
+                raise ValueError(f"header {name} holds a line break or NUL: {value!r}")
         body = message.body or b""
         headers["content-length"] = str(len(body))
         return 200, list(headers.items()), body
@@ -573,9 +605,9 @@ class _App:
                 answer = await self.asgi_flask(scope, receive)
         except _Gone:
             return
-        if answer is _NO_CONTENT:  # most events: the same two messages every time
-            await send(_ASGI_NO_CONTENT)
-            await send(_ASGI_EMPTY)
+        if answer is _NO_CONTENT:  # most events
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
             return
         status, headers, body = answer
         await send({

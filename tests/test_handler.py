@@ -33,6 +33,11 @@ def handler(event):
     if "VmPoweredOnEvent" in kind:
         return {"not": "an event"}
     log.info("%s %s vm=%s", os.environ["GREETING"], kind, data["Vm"]["Name"])
+    if "VmReconfiguredEvent" in kind:  # a header value HTTP cannot carry
+        return CloudEvent(
+            {"type": "t", "source": "s", "id": "1", "datacontenttype": "text/plain; x=\u20ac"},
+            "x",
+        )
     if "VmRenamedEvent" in kind:
         return CloudEvent(
             {
@@ -133,6 +138,14 @@ def test_handler_exception_is_500_with_one_log_line_naming_the_event(server):
     assert delivery.send(server.url, events.sample("VmCreatedEvent")).status == 204  # still serving
 
 
+def test_a_reply_that_cannot_go_on_the_wire_is_a_json_500_naming_the_event(server):
+    event = events.sample("VmReconfiguredEvent")
+    answer = delivery.send(server.url, event)
+    assert answer.status == 500
+    assert reason(answer) == "reply CloudEvent cannot be sent (UnicodeEncodeError)"
+    wait_for_log(server, f"reply to event id={event.get_id()} type={event.get_type()} cannot")
+
+
 def test_non_event_return_value_is_a_500_not_a_body_the_broker_rejects(server):
     answer = delivery.send(server.url, events.sample("VmPoweredOnEvent"))
     assert answer.status == 500
@@ -216,6 +229,13 @@ MALFORMED = {
         b'{"id": "\xff"}',
         400,
         "not UTF-8",
+    ),
+    "binary, JSON nested too deeply": (binary_headers()[0], b"[" * 200_000, 400, "not valid JSON"),
+    "structured, JSON nested too deeply": (
+        {"Content-Type": "application/cloudevents+json"},
+        b"[" * 200_000,
+        400,
+        "nested too deeply",
     ),
     "batch": ({"Content-Type": "application/cloudevents-batch+json"}, b"[]", 415, "batched"),
     "other event format": (

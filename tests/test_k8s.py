@@ -86,6 +86,7 @@ def test_service_scale_concurrency_and_env(project):
         ("--threads 4", 4),  # gunicorn switches the sync worker to gthread
         ("--worker-class sync", 1),
         ("--worker-class asgi --threads 4", 1),  # the asyncio worker ignores --threads
+        ("--keep-alive 5 --worker-class asgi --threads 4", 1),  # -k is not in --keep-alive
     ],
 )
 def test_concurrency_follows_the_procfile_worker_model(project, server, concurrency):

@@ -33,8 +33,8 @@ K8S_TEMPLATES = (
     "kustomizeconfig.yaml",
     "function.env.example",
 )
-THREADS = re.compile(r"--threads[= ](\d+)")
-WORKER_CLASS = re.compile(r"(?:-k|--worker-class)[= ]?([\w.:]+)")
+THREADS = re.compile(r"(?:^|\s)--threads[= ](\d+)")
+WORKER_CLASS = re.compile(r"(?:^|\s)(?:-k\s*|--worker-class[= ])([\w.:]+)")
 
 
 @dataclass(frozen=True)

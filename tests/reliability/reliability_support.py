@@ -42,6 +42,12 @@ def handler(event):
     if action == "spin":
         while True:
             pass
+    if action in ("steal-alarm", "cancel-alarm"):  # as code timing its own calls might
+        import signal
+
+        if action == "steal-alarm":
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        signal.setitimer(signal.ITIMER_REAL, 0)
     log.info("handled event %s", event.get_id())
 """
 

@@ -6,7 +6,9 @@ import asyncio
 import json
 import os
 import signal
+import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from reliability_support import export
@@ -14,21 +16,33 @@ from reliability_support import export
 from knotebook import delivery, events, inkernel
 
 
-@pytest.fixture
-def app(tmp_path):
-    bundle = export(tmp_path)
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return export(tmp_path_factory.mktemp("timer"))
+
+
+@contextmanager
+def loaded(bundle, **env):
+    """handler.py's app, imported here with ``env``; SIGALRM and its timer restored after."""
     alarm = signal.getsignal(signal.SIGALRM)
-    os.environ["KNOTEBOOK_TIMEOUT_SECONDS"] = "1"
+    os.environ.update(env)
     try:
         yield inkernel.load_handler((bundle / "handler.py").read_text(), "reliability").app
     finally:
-        del os.environ["KNOTEBOOK_TIMEOUT_SECONDS"]
+        for name in env:
+            del os.environ[name]
         signal.setitimer(signal.ITIMER_REAL, 0)  # the worker keeps its timer armed: not here
         signal.signal(signal.SIGALRM, alarm)
 
 
-def call(app, **data):
-    """(status, body) of one event POSTed to the app through ASGI."""
+@pytest.fixture
+def app(bundle):
+    with loaded(bundle, KNOTEBOOK_TIMEOUT_SECONDS="1") as app:
+        yield app
+
+
+def request(**data):
+    """The ASGI scope and body of one event."""
     sample = events.sample("VmCreatedEvent")
     headers, _ = delivery.encode(sample, "binary")
     body = json.dumps({**sample.get_data(), **data}).encode()
@@ -38,16 +52,28 @@ def call(app, **data):
         "path": "/",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
     }
-    sent = []
+    return scope, body
 
-    async def receive():
-        return {"type": "http.request", "body": body, "more_body": False}
+
+async def answer(app, scope, receive):
+    """(status, body) of the app's answer."""
+    sent = []
 
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    await app(scope, receive, send)
     return sent[0]["status"], sent[1]["body"]
+
+
+def call(app, **data):
+    """(status, body) of one event POSTed to the app through ASGI."""
+    scope, body = request(**data)
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return asyncio.run(answer(app, scope, receive))
 
 
 def test_a_timer_armed_by_an_earlier_event_cuts_a_later_hang_at_its_own_deadline(app):
@@ -67,3 +93,61 @@ def test_a_timer_left_armed_after_the_last_event_cuts_nothing(app):
     time.sleep(1.3)  # the timer fires while no call runs
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # ... and is not re-armed
     assert call(app)[0] == 204
+
+
+@pytest.mark.parametrize("action", ["steal-alarm", "cancel-alarm"])
+def test_code_that_takes_the_alarm_over_does_not_disable_the_cut(app, action):
+    assert call(app)[0] == 204  # the timer is armed
+    assert call(app, action=action)[0] == 204  # the timer cancelled (and SIG_IGN installed)
+    started = time.monotonic()
+    status, body = call(app, action="sleep", seconds=10)
+    assert status == 504, body
+    assert 0.95 < time.monotonic() - started < 1.5
+
+
+def test_a_body_that_arrived_while_another_function_blocked_the_loop_is_not_408(bundle):
+    """The read timeout counts the client's time, not time the worker spent in a function."""
+    with loaded(bundle, KNOTEBOOK_READ_TIMEOUT_SECONDS="1") as app:
+
+        async def both():
+            loop = asyncio.get_running_loop()
+            arrived = loop.create_future()
+            slow_scope, slow_body = request(action="sleep", seconds=2)
+            waiting_scope, waiting_body = request()
+
+            async def slow_receive():
+                await asyncio.sleep(0.1)  # let the waiting request register its read first
+                return {"type": "http.request", "body": slow_body, "more_body": False}
+
+            async def waiting_receive():
+                return await arrived
+
+            def client():  # the body arrives 0.5 s in, while the loop is blocked
+                time.sleep(0.5)
+                message = {"type": "http.request", "body": waiting_body, "more_body": False}
+                loop.call_soon_threadsafe(arrived.set_result, message)
+
+            threading.Thread(target=client, daemon=True).start()
+            return await asyncio.gather(
+                answer(app, waiting_scope, waiting_receive),
+                answer(app, slow_scope, slow_receive),
+            )
+
+        waiting, slow = asyncio.run(both())
+    assert slow[0] == 204, slow
+    assert waiting[0] == 204, waiting  # not 408: the body came 0.5 s after the headers
+
+
+def test_a_read_that_really_stalls_is_cut_with_408(bundle):
+    with loaded(bundle, KNOTEBOOK_READ_TIMEOUT_SECONDS="1") as app:
+        scope, _ = request()
+
+        async def never():
+            await asyncio.sleep(30)
+
+        started = time.monotonic()
+        status, body = asyncio.run(answer(app, scope, never))
+        assert status == 408, body
+        assert 1.0 <= time.monotonic() - started < 2.0
+        status, body = asyncio.run(answer(app, scope, never))  # a new loop: the watch follows
+        assert status == 408, body
