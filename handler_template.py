@@ -301,10 +301,9 @@ def _arm(seconds):
     that took SIGALRM or its timer over (signal.alarm, a library timing a call) is undone here."""
     deadline = _time_module.monotonic() + seconds
     _deadline[0] = deadline
-    if _signal.getsignal(_signal.SIGALRM) is not _on_alarm:
-        _signal.signal(_signal.SIGALRM, _on_alarm)
-        _fires[0] = 0.0
     if not _fires[0] or _fires[0] > deadline or not _signal.getitimer(_signal.ITIMER_REAL)[0]:
+        if _signal.getsignal(_signal.SIGALRM) is not _on_alarm:  # ~2 µs: only when arming
+            _signal.signal(_signal.SIGALRM, _on_alarm)
         _fires[0] = deadline
         _signal.setitimer(_signal.ITIMER_REAL, seconds)
 
