@@ -139,7 +139,7 @@ def export_bundle() -> Path:
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from knotebook import exporter
+    from knotebook.export import exporter
 
     project = BUILD / "project"
     shutil.rmtree(project, ignore_errors=True)
@@ -161,9 +161,9 @@ def export_bundle() -> Path:
 
 
 def variants(bundle: Path) -> list[Variant]:
-    from knotebook import runtime
+    from knotebook.local import process
 
-    web = runtime.web_command(bundle)
+    web = process.web_command(bundle)
     bare = web.replace("handler:app", "bare_asgi:app")
     if bare == web:
         raise SystemExit("bench: the Procfile's web: command does not end in handler:app")
@@ -624,7 +624,8 @@ def main(argv=None) -> int:
         args.reps, args.duration, args.cold_runs, args.sustained = 1, 3.0, 3, 10.0
 
     wrk = need_wrk()
-    from knotebook import events, runtime
+    from knotebook import events
+    from knotebook.local import process
 
     for name in VENV_SPECS:
         ensure_venv(name)
@@ -684,7 +685,7 @@ def main(argv=None) -> int:
             "connections": args.connections,
             "duration": args.duration,
             "reps": args.reps,
-            "procfile_web": runtime.web_command(bundle),
+            "procfile_web": process.web_command(bundle),
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         },

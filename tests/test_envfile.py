@@ -2,8 +2,8 @@
 
 import pytest
 
-from knotebook import envfile
 from knotebook.errors import EnvFileError
+from knotebook.project import envfile
 
 
 def test_parses_strict_lines_comments_and_blank_lines():

@@ -11,8 +11,8 @@ import tomllib
 import pytest
 from conftest import run_knotebook, tree_bytes
 
-from knotebook import exporter
 from knotebook.errors import ExportError, NotebookError
+from knotebook.export import exporter
 
 BUNDLE_FILES = {
     "handler.py",

@@ -9,7 +9,10 @@ import nbformat
 import pytest
 from conftest import make_project, notebook_cells
 
-from knotebook import delivery, events, exporter, inkernel, runtime
+from knotebook import events
+from knotebook.export import exporter
+from knotebook.lab import inkernel
+from knotebook.local import delivery, process
 
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "contract"
@@ -63,7 +66,7 @@ def bundle(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(bundle):
     """handler:app served by the Procfile's command: gunicorn's asgi worker calls it via ASGI."""
-    with runtime.serve(bundle) as running:
+    with process.serve(bundle) as running:
         yield running
 
 
@@ -353,7 +356,7 @@ def test_other_methods_get_405_and_healthz_answers(server):
 def test_sigterm_stops_gunicorn_cleanly(tmp_path):
     project = make_project(tmp_path / "p")
     bundle = exporter.export(project / "notebooks" / "vm_created.ipynb").directory
-    running = runtime.start(bundle)
+    running = process.start(bundle)
     assert delivery.send(running.url, events.sample("VmCreatedEvent")).status == 204
     assert running.stop() == 0
     assert any("Shutting down: Master" in line for line in running.logs)

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from knotebook import exporter
+from knotebook.export import exporter
 from tests.support.knative_schema import load_yaml_documents, validate_documents
 
 KUBECTL = shutil.which("kubectl")
@@ -120,8 +120,8 @@ def test_kustomize_fails_on_the_seed_env_style_and_knotebook_catches_it_first(pr
     (folder / "k8s" / "function.env").write_text("ENV1 = VALUE1\n")
     rendered = kustomize(folder / "k8s")  # kustomize accepts it silently...
     assert any("ENV1 " in e for e in validate_documents(rendered))  # ...the API server would not
-    from knotebook import envfile
     from knotebook.errors import EnvFileError
+    from knotebook.project import envfile
 
     with pytest.raises(EnvFileError, match=r"function\.env:1: spaces around '='"):
         envfile.read(folder / "k8s" / "function.env")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import tree_bytes
 
-from knotebook import exporter
+from knotebook.export import exporter
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
 NOT_FROM_NBCONVERT = {".knotebook.json", "k8s/function.env"}  # knotebook export's own bookkeeping

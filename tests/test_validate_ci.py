@@ -9,8 +9,10 @@ import xml.etree.ElementTree as ET
 import nbformat
 from conftest import run_knotebook
 
-from knotebook import clean, contract, exporter, validate
-from knotebook.validate import Options
+from knotebook import validate
+from knotebook.export import exporter
+from knotebook.notebook import clean
+from knotebook.validate import Options, contract
 
 SECRET = "s3cr3t-Token-Value-42"
 EXPORTED_SECRET = "another-Secret-from-function-env"
@@ -206,7 +208,11 @@ def test_the_projects_own_workflow_is_the_template():
 
     from conftest import REPO
 
-    template = resources.files("knotebook").joinpath("templates", "github-workflow.yml").read_text()
+    template = (
+        resources.files("knotebook.validate")
+        .joinpath("templates", "github-workflow.yml")
+        .read_text()
+    )
     assert (REPO / ".github" / "workflows" / "knotebook.yml").read_text() == template
 
 

@@ -5,6 +5,6 @@ __version__ = "0.1.0"
 
 def load_ipython_extension(ipython):
     """``%load_ext knotebook``: the ``%knotebook`` magic and rich CloudEvent display."""
-    from knotebook.magics import load_ipython_extension as load
+    from knotebook.lab.magics import load_ipython_extension as load
 
     load(ipython)

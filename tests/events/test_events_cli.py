@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 
+from knotebook.cli.events import events_group
 from knotebook.errors import KnotebookError, UnknownEventError
-from knotebook.events.cli import events_group
 
 
 def run(*args: str) -> tuple[int, str, BaseException | None]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from conftest import run_knotebook
 
-from knotebook import lab
+from knotebook.lab import server
 
 
 def test_it_runs_this_environments_jupyter_on_localhost_on_the_folder(tmp_path):
-    command = lab.jupyter_command(tmp_path, 8899)
+    command = server.jupyter_command(tmp_path, 8899)
     assert command[0] == str(Path(sys.executable).parent / "jupyter")
     assert command[1] == "lab"
     assert "--ServerApp.ip=127.0.0.1" in command and "--no-browser" in command
@@ -22,8 +22,8 @@ def test_it_runs_this_environments_jupyter_on_localhost_on_the_folder(tmp_path):
 
 
 def test_url_carries_the_token_and_the_notebook():
-    assert lab.lab_url(8888, "abc") == "http://127.0.0.1:8888/lab?token=abc"
-    assert lab.lab_url(8888, "abc", "vm_created.ipynb") == (
+    assert server.lab_url(8888, "abc") == "http://127.0.0.1:8888/lab?token=abc"
+    assert server.lab_url(8888, "abc", "vm_created.ipynb") == (
         "http://127.0.0.1:8888/lab/tree/vm_created.ipynb?token=abc"
     )
 
@@ -33,8 +33,8 @@ def test_a_busy_port_is_refused_and_the_default_moves_on():
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         busy = sock.getsockname()[1]
-        assert not lab.port_free(busy)
-        assert lab.choose_port(None) != busy
+        assert not server.port_free(busy)
+        assert server.choose_port(None) != busy
 
 
 def test_errors_are_one_line(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from conftest import make_project, tree_bytes
 from lab_kernel import Kernel
 
-from knotebook import exporter
+from knotebook.export import exporter
 
 FUNCTION_CELL = 8  # vm_created.ipynb: the function cell (other tests rely on the number)
 EDITED = """# knotebook: function

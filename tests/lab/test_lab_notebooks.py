@@ -12,7 +12,8 @@ import pytest
 import yaml
 from conftest import REPO, make_project, run_knotebook
 
-from knotebook import exporter, notebook
+from knotebook import notebook
+from knotebook.export import exporter
 
 KUBECTL = shutil.which("kubectl")
 SAMPLES = [

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 from conftest import KNOTEBOOK, SETTINGS, notebook_cells
 
-from knotebook import runtime
+from knotebook.local import process
 
 _CACHE: list[str] = []
 
@@ -91,7 +91,7 @@ class Proc:
         """The web process group (gunicorn master + workers) this knotebook process started."""
         pids = []
         for child in children(self.popen.pid):
-            pids += runtime.group_pids(child)
+            pids += process.group_pids(child)
         return pids
 
     def interrupt(self, sig: int = signal.SIGINT, timeout: float = 30.0) -> int:

@@ -8,8 +8,9 @@ import pytest
 from conftest import make_project, run_knotebook
 from localkit import Proc, session_cache, write_function
 
-from knotebook import delivery, events, runtime, triggers
-from knotebook.broker import Broker, Target
+from knotebook import events
+from knotebook.local import delivery, process, triggers
+from knotebook.local.broker import Broker, Target
 
 FLAKY = """# knotebook: function
 import logging
@@ -75,7 +76,7 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def broker(project):
-    port = runtime.free_port()
+    port = process.free_port()
     proc = Proc("broker", "export/flaky", "export/audit", "--port", str(port), cwd=project)
     try:
         proc.wait_for(f"Broker ingress at http://127.0.0.1:{port}/", timeout=300)

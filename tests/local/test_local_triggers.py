@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from knotebook import events, triggers
-from knotebook.broker import Message
+from knotebook import events
 from knotebook.errors import KnotebookError
-from knotebook.triggers import FAIL, NONE, PASS
+from knotebook.local import triggers
+from knotebook.local.broker import Message
+from knotebook.local.triggers import FAIL, NONE, PASS
 
 TANZU = Message.from_event(events.sample("VmCreatedEvent")).attributes
 ROUTER = Message.from_event(events.sample("VmCreatedEvent", envelope="router")).attributes

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import nbformat
 from conftest import make_project, notebook_cells
 
-from knotebook import delivery, exporter, runtime
+from knotebook.export import exporter
+from knotebook.local import delivery, process
 
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "{name}"
@@ -74,7 +75,7 @@ def export(
 @contextmanager
 def serve(bundle: Path, **env: str):
     """The bundle's Procfile web command, with extra environment (as on the Knative Service)."""
-    server = runtime.start(bundle, extra_env=env)
+    server = process.start(bundle, extra_env=env)
     try:
         yield server
     finally:

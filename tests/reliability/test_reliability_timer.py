@@ -13,7 +13,9 @@ from contextlib import contextmanager
 import pytest
 from reliability_support import export
 
-from knotebook import delivery, events, inkernel
+from knotebook import events
+from knotebook.lab import inkernel
+from knotebook.local import delivery
 
 
 @pytest.fixture(scope="module")

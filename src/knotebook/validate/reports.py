@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
-from knotebook.validate import RunResult
+from knotebook.validate.runner import RunResult
 
 
 def table(results: Iterable[RunResult]) -> str:

@@ -8,9 +8,9 @@ from typing import Any
 
 import nbformat
 
-from knotebook import envfile
 from knotebook.errors import EnvFileError
-from knotebook.notebook import FunctionNotebook
+from knotebook.notebook.conventions import FunctionNotebook
+from knotebook.project import envfile
 
 MASK = "********"
 MIN_LENGTH = 4  # shorter values ("1", "yes") would mask ordinary text

@@ -12,7 +12,7 @@ From a notebook or script::
 
     session = DevSession("notebooks/vm_created.ipynb", say=print)
     session.background()   # export, serve, send; then watch for saves in a thread
-    session.answers[-1]    # the last answer (a knotebook.delivery.Delivery)
+    session.answers[-1]    # the last answer (a knotebook.local.delivery.Delivery)
     session.stop()
 """
 
@@ -24,8 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from knotebook import delivery, local, runstate, runtime, venvs
 from knotebook.errors import KnotebookError
+from knotebook.local import delivery, process, runstate, venvs
+from knotebook.local.bundle import check_env, choose_port, service_env
 
 TEMPLATE_FILES = ("handler_template.py", "requirements.txt", "Procfile")
 
@@ -55,7 +56,7 @@ class DevSession:
         self.isolated, self.echo = isolated, echo
         self._say = say or (lambda _line: None)
         self.interval = interval
-        self.server: runtime.Server | None = None
+        self.server: process.Server | None = None
         self.bundle: Path | None = None
         self.restarts: list[float] = []  # seconds from a detected save to serving again
         self.answers: list[delivery.Delivery] = []
@@ -84,7 +85,7 @@ class DevSession:
     # -- the loop ----------------------------------------------------------------------------
     def start(self) -> None:
         """Export, serve and send the event once."""
-        self.port = local.choose_port(self.port)
+        self.port = choose_port(self.port)
         self._seen = self._snapshot()
         self._build(first=True)
 
@@ -141,7 +142,7 @@ class DevSession:
     def _build(self, *, first: bool) -> bool:
         started = time.monotonic()
         try:
-            from knotebook.exporter import export
+            from knotebook.export.exporter import export
 
             result = export(self.notebook)
         except KnotebookError as exc:
@@ -155,17 +156,17 @@ class DevSession:
         if not first:
             self._say(f"Re-exported {self.bundle}/ ({', '.join(result.written) or 'no files'})")
         try:
-            local.check_env(self.bundle)
+            check_env(self.bundle)
             venv = None
             if self.isolated:
                 venv = venvs.ensure(self.bundle / "requirements.txt", progress=self._say)
             self._stop_server(forget=False)  # same URL again: keep its last event
-            self.server = runtime.start(
+            self.server = process.start(
                 self.bundle,
                 port=self.port,
                 echo=self.echo,
                 venv=venv,
-                extra_env=local.service_env(self.bundle),
+                extra_env=service_env(self.bundle),
             )
         except KnotebookError as exc:
             self._say(f"Error: {exc}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knotebook.errors import ExportError, NotebookError
-from knotebook.notebook import Cell
+from knotebook.notebook.conventions import Cell
 
 MAGIC = re.compile(r"^\s*(%%?|!)\S")
 # Provided by the bundle's base requirements; never listed twice.

@@ -20,8 +20,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knotebook import envfile
 from knotebook.errors import KnotebookError
+from knotebook.project import envfile
 
 WEB = re.compile(r"(?m)^web:\s*(.+)$")
 

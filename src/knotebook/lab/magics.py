@@ -19,9 +19,10 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from knotebook import events, inkernel
+from knotebook import events
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
+from knotebook.lab import inkernel
 
 USAGE = """\
 %knotebook invoke [EVENT] [--envelope tanzu|router] [--mode binary|structured]

@@ -71,7 +71,7 @@ def export(notebooks: tuple[Path, ...], output_dir: Path | None, force: bool) ->
       knotebook export notebooks/*.ipynb --output-dir /tmp/bundles
     Also available as: jupyter nbconvert --to knotebook notebooks/vm_created.ipynb
     """
-    from knotebook.exporter import export as export_notebook
+    from knotebook.export.exporter import export as export_notebook
 
     for path in notebooks:
         result = export_notebook(path, output_dir, force=force)
@@ -143,10 +143,10 @@ def validate(
       knotebook validate --all-samples --junit build/junit.xml --json build/report.json
       knotebook validate --check-export --no-run
     """
-    from knotebook import contract as contract_check
-    from knotebook import reports
     from knotebook import validate as validation
-    from knotebook.exporter import check_fresh
+    from knotebook.export.exporter import check_fresh
+    from knotebook.validate import contract as contract_check
+    from knotebook.validate import reports
 
     options = validation.Options(
         output_root=output_dir,
@@ -229,8 +229,8 @@ def clean(paths: tuple[Path, ...], check: bool) -> None:
       knotebook clean notebooks/
       knotebook clean --check notebooks/      # in CI: fail when a notebook has outputs
     """
-    from knotebook import clean as cleaning
-    from knotebook.validate import discover
+    from knotebook.notebook import clean as cleaning
+    from knotebook.validate.runner import discover
 
     dirty = []
     for path in discover(list(paths) or [Path("notebooks")]):
@@ -263,7 +263,11 @@ def init_ci(path: Path, force: bool) -> None:
 
     if path.exists() and not force:
         raise KnotebookError(f"{path} exists; re-run with --force to overwrite it")
-    text = resources.files("knotebook").joinpath("templates", "github-workflow.yml").read_text()
+    text = (
+        resources.files("knotebook.validate")
+        .joinpath("templates", "github-workflow.yml")
+        .read_text()
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -287,14 +291,14 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
       knotebook try export/vm-created
       knotebook try export/vm-created --event VmClonedEvent --mode binary
     """
-    from knotebook import delivery, runtime
+    from knotebook.local import delivery, process
 
     if not bundle.is_dir():
         raise KnotebookError(f"{bundle}: no such bundle; run knotebook export first")
     event = delivery.load_event(event_spec or str(bundle / "testevent.json"), envelope)
     modes = ["binary", "structured"] if mode == "both" else [mode]
-    click.echo(f"Starting {bundle}: {runtime.web_command(bundle)}")
-    server = runtime.start(bundle)
+    click.echo(f"Starting {bundle}: {process.web_command(bundle)}")
+    server = process.start(bundle)
     failed = False
     try:
         click.echo(f"Listening on {server.url}")
@@ -314,9 +318,9 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
 
 def _register_commands() -> None:
     """Command groups that live beside the code they drive."""
-    from knotebook.events.cli import events_group
-    from knotebook.lab import lab_command
-    from knotebook.local_cli import broker, dev, invoke, run
+    from knotebook.cli.events import events_group
+    from knotebook.cli.local import broker, dev, invoke, run
+    from knotebook.lab.server import lab_command
 
     main.add_command(events_group, "events")
     main.add_command(lab_command, "lab")

@@ -30,9 +30,12 @@ from typing import Any
 import nbformat
 from werkzeug.test import Client
 
-from knotebook import delivery, envfile, events, exporter, notebook
+from knotebook import events, notebook
 from knotebook.errors import KnotebookError, NotebookError
-from knotebook.notebook import Cell, FunctionNotebook
+from knotebook.export import exporter
+from knotebook.local import delivery
+from knotebook.notebook.conventions import Cell, FunctionNotebook
+from knotebook.project import envfile
 
 SIMILAR = 0.5  # a kernel run belongs to the saved cell it resembles at least this much
 KINDS = ("settings", "function")

@@ -26,8 +26,10 @@ from pathlib import Path
 
 import nbformat
 
-from knotebook import envfile, events, masking, notebook
+from knotebook import events, notebook
 from knotebook.errors import KnotebookError
+from knotebook.project import envfile
+from knotebook.validate import masking
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\[(\d+)\], line (\d+)")

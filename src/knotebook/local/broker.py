@@ -5,7 +5,7 @@ What it does, after knative/eventing's MT broker (ingress + filter):
 * The ingress accepts one CloudEvent per POST (binary or structured mode), answers ``202``
   (``400`` for a request that is not a CloudEvent, ``405`` for other methods), stamps
   ``knativearrivaltime`` and a TTL (``knativebrokerttl``, 255), then dispatches.
-* Each Trigger of each bundle (``k8s/trigger.yaml``) is evaluated (``knotebook.triggers``: exact
+* Each Trigger of each bundle (``k8s/trigger.yaml``) is evaluated (``knotebook.local.triggers``: exact
   Knative semantics). Every matching Trigger gets its own delivery, in binary mode unless
   ``delivery.format: json``, with ``Prefer: reply`` and ``traceparent``; the TTL is stripped.
 * Retries follow the Trigger's ``delivery`` (retry count, backoff policy and delay): transport
@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
-from knotebook import delivery, triggers
 from knotebook.errors import KnotebookError
-from knotebook.triggers import Trigger
+from knotebook.local import delivery, process, triggers
+from knotebook.local.bundle import bundle_for, run
+from knotebook.local.triggers import Trigger
 
 MAX_TTL = 255
 TTL = "knativebrokerttl"
@@ -304,16 +305,14 @@ class Broker:
         **kwargs: Any,
     ) -> Broker:
         """Serve each bundle (``knotebook.local.run``) and subscribe it with its Triggers."""
-        from knotebook import local, runtime
-
         targets, servers = [], []
         try:
             for path in bundles:
-                bundle = local.bundle_for(path, progress=progress)
+                bundle = bundle_for(path, progress=progress)
                 found = triggers.load(bundle / "k8s" / "trigger.yaml")
-                server = local.run(
+                server = run(
                     bundle,
-                    port=runtime.free_port(),
+                    port=process.free_port(),
                     isolated=isolated,
                     echo=bundle.resolve().name if echo else False,
                     progress=progress,

@@ -12,7 +12,9 @@ from typing import Any
 
 from nbconvert.exporters import Exporter
 
-from knotebook import exporter, notebook
+from knotebook import notebook
+
+from knotebook.export import exporter
 
 
 class KnotebookExporter(Exporter):

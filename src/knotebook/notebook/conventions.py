@@ -255,7 +255,7 @@ def _settings(path: Path, cell: Cell) -> Settings:
     if not event_types:
         raise NotebookError(f"{where}: EVENT_TYPES is empty; name at least one vCenter event id")
     env_vars = names("ENV_VARS")
-    from knotebook import envfile
+    from knotebook.project import envfile
 
     for var in env_vars:
         if not envfile.KEY.match(var) or var in envfile.RESERVED:

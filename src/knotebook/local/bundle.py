@@ -1,24 +1,4 @@
-"""Run and invoke functions locally, the way Knative would, without Docker (Python API).
-
-From a notebook or a script::
-
-    from knotebook import local
-
-    fn = local.run("notebooks/vm_created.ipynb")       # export, cached venv, Procfile, PORT
-    answer = local.invoke(fn, "VmCreatedEvent", overrides={"Vm.Name": "web-42"})
-    answer.status, answer.reply, fn.logs[-3:]
-    fn.stop()
-
-    session = local.dev("notebooks/vm_created.ipynb")  # re-export + restart on every save
-    session.answers[-1], session.restarts
-    session.stop()
-
-    broker = local.broker("export/vm-created")         # Triggers from k8s/trigger.yaml
-    broker.publish(events.sample("VmCreatedEvent"))    # -> a BrokerResult per matching trigger
-    broker.stop()
-
-The command line equivalents are ``knotebook run``, ``invoke``, ``dev`` and ``broker``.
-"""
+"""A bundle on disk as the local loop sees it: where it is, its environment, where it listens."""
 
 from __future__ import annotations
 
@@ -26,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from knotebook import delivery, envfile, runstate, runtime, venvs
 from knotebook.errors import KnotebookError
+from knotebook.local import process, runstate, venvs
+from knotebook.project import envfile
 
 DEFAULT_PORT = 8080
 
@@ -38,7 +19,7 @@ def bundle_for(
     """An exported bundle folder; a notebook (``.ipynb``) is exported first."""
     path = Path(path)
     if path.suffix == ".ipynb":
-        from knotebook.exporter import export
+        from knotebook.export.exporter import export
 
         result = export(path, force=force)
         if progress:
@@ -87,7 +68,7 @@ def choose_port(port: int | None) -> int:
     """``port``; by default 8080 (what Knative gives a container), or a free one if it is taken."""
     if port:
         return port
-    return DEFAULT_PORT if runtime.port_free(DEFAULT_PORT) else runtime.free_port()
+    return DEFAULT_PORT if process.port_free(DEFAULT_PORT) else process.free_port()
 
 
 def run(
@@ -98,7 +79,7 @@ def run(
     echo: bool | str = False,
     progress: Callable[[str], None] | None = None,
     timeout: float = 60.0,
-) -> runtime.Server:
+) -> process.Server:
     """Serve a bundle (or a notebook, exported first) as the buildpack launcher would.
 
     ``isolated``: in a venv made from the bundle's requirements.txt, cached by its hash
@@ -108,7 +89,7 @@ def run(
     bundle = bundle_for(path, progress=progress)
     check_env(bundle)
     venv = venvs.ensure(bundle / "requirements.txt", progress=progress) if isolated else None
-    return runtime.start(
+    return process.start(
         bundle,
         port=choose_port(port),
         echo=echo,
@@ -120,7 +101,7 @@ def run(
 
 def target_url(target: Any = None) -> str:
     """A URL from a Server, a URL string, a function name, or None (the last ``run``/``dev``)."""
-    if isinstance(target, runtime.Server):
+    if isinstance(target, process.Server):
         return target.url + "/"
     if target is None or "://" not in str(target):
         return runstate.find(None if target is None else str(target))["url"] + "/"
@@ -129,7 +110,7 @@ def target_url(target: Any = None) -> str:
 
 def default_event(target: Any = None) -> Path | None:
     """The bundle's ``testevent.json`` when the target is a function we know."""
-    bundle = target.bundle if isinstance(target, runtime.Server) else None
+    bundle = target.bundle if isinstance(target, process.Server) else None
     if bundle is None and "://" not in str(target or ""):
         try:
             bundle = Path(runstate.find(target)["bundle"])
@@ -137,43 +118,3 @@ def default_event(target: Any = None) -> Path | None:
             return None
     path = bundle / "testevent.json" if bundle else None
     return path if path and path.is_file() else None
-
-
-def invoke(
-    target: Any = None,
-    event: Any = None,
-    *,
-    envelope: str = "tanzu",
-    mode: str = "binary",
-    overrides: dict[str, Any] | None = None,
-    timeout: float = 30.0,
-) -> delivery.Delivery:
-    """Send an event to a function the way the Broker does; returns the answer (a Delivery).
-
-    ``event``: a CloudEvent, an event id (``"VmCreatedEvent"``) or a structured JSON file;
-    by default the bundle's ``testevent.json``.
-    """
-    url = target_url(target)
-    if event is None:
-        event = default_event(target)
-        if event is None:
-            raise KnotebookError("which event? pass an event id or file (--event)")
-    ce = delivery.load_event(event, envelope, overrides)
-    return delivery.send(url, ce, mode, timeout)
-
-
-def broker(*bundles: str | Path, **kwargs: Any):
-    """Start a local Broker for bundles (see ``knotebook.broker.Broker``); returns it running."""
-    from knotebook.broker import Broker
-
-    return Broker.for_bundles(list(bundles), **kwargs).start()
-
-
-def dev(notebook: str | Path, **kwargs: Any):
-    """``knotebook dev`` in the background (see ``knotebook.dev.DevSession``); returns it."""
-    from knotebook.dev import DevSession
-
-    kwargs.setdefault("say", print)
-    session = DevSession(notebook, **kwargs)
-    session.background()
-    return session

@@ -7,9 +7,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from knotebook import delivery, events, exporter, notebook, runtime
+from knotebook import events, notebook
 from knotebook.errors import KnotebookError
-from knotebook.validate import Options, RunResult, plan
+from knotebook.export import exporter
+from knotebook.local import delivery, process
+from knotebook.validate.runner import Options, RunResult, plan
 
 
 def _check(answer: delivery.Delivery) -> str:
@@ -32,7 +34,7 @@ def check(path: Path, options: Options | None = None) -> list[RunResult]:
     with tempfile.TemporaryDirectory(prefix="knotebook-contract-") as scratch:
         try:
             bundle = exporter.export(path, Path(scratch)).directory
-            server = runtime.start(bundle)
+            server = process.start(bundle)
         except KnotebookError as exc:
             return [RunResult(path, "contract: start", False, 0.0, None, str(exc), "contract")]
         try:

@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from knotebook import delivery, events, local, runstate, runtime
+from knotebook import events, local
+from knotebook.cli.events import set_option
 from knotebook.errors import KnotebookError
-from knotebook.events.cli import set_option
 from knotebook.events.knobs import parse_assignments
+from knotebook.local import delivery, process, runstate
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -61,7 +62,7 @@ def event_options(func: Any) -> Any:
     return func
 
 
-def _serve_until_interrupted(server: runtime.Server) -> int | None:
+def _serve_until_interrupted(server: process.Server) -> int | None:
     """Wait for Ctrl-C/SIGTERM (returns None) or for the process to exit (returns its code)."""
     try:
         while server.process.poll() is None:
@@ -93,7 +94,7 @@ def run(path: Path, port: int | None, no_venv: bool) -> None:
       knotebook run notebooks/vm_created.ipynb --port 9000
       knotebook invoke --event VmCreatedEvent --set Vm.Name=web-42    # in another terminal
     """
-    with runtime.sigterm_as_interrupt():
+    with process.sigterm_as_interrupt():
         started = time.monotonic()
         try:
             bundle = local.bundle_for(path, progress=_say)
@@ -207,7 +208,7 @@ def dev(
       knotebook dev notebooks/vm_created.ipynb --event VmCreatedEvent --set Vm.Name=web-42
       knotebook invoke --event VmClonedEvent     # another terminal: dev re-sends this one
     """
-    from knotebook.dev import DevSession
+    from knotebook.local.dev import DevSession
 
     session = DevSession(
         notebook,
@@ -220,7 +221,7 @@ def dev(
         isolated=not no_venv,
         say=_say,
     )
-    with runtime.sigterm_as_interrupt():
+    with process.sigterm_as_interrupt():
         try:
             session.start()
             _say(f"Watching {notebook} and the templates (Ctrl-C to stop)")
@@ -267,7 +268,7 @@ def broker(
       knotebook invoke http://127.0.0.1:8800 --event VmCreatedEvent     # another terminal
       knotebook broker --backoff-scale 0.1        # every bundle in export/, fast retries
     """
-    from knotebook.broker import Broker
+    from knotebook.local.broker import Broker
 
     paths = list(bundles)
     if not paths:
@@ -275,7 +276,7 @@ def broker(
         paths = sorted(p.parent for p in (root / "export").glob("*/Procfile"))
         if not paths:
             raise KnotebookError(f"no bundles in {root / 'export'}; run knotebook export first")
-    with runtime.sigterm_as_interrupt():
+    with process.sigterm_as_interrupt():
         try:
             hub = Broker.for_bundles(
                 paths,

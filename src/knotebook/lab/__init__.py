@@ -1,0 +1,1 @@
+"""JupyterLab: the ``%knotebook`` magics, invoking from the kernel, and ``knotebook lab``."""

@@ -1,0 +1,1 @@
+"""The project on disk: its root, templates, env files and how generated files are written."""
