@@ -1,0 +1,137 @@
+"""``knotebook events record``: save a vCenter's live events as the project's own samples.
+
+Each event becomes ``events/<Id>__<vcenter>-<Key>.json`` in the project, in the packaged
+samples' format (``event_id``, ``variant``, ``description``, ``provenance``, ``data``) with the
+payload in VEBA's exact shape, so ``events.sample("VmPoweredOffEvent:vcsim-42")``,
+``knotebook events samples`` and ``validate --all-samples`` use it like a packaged one.
+
+``events/.checkpoint.json`` keeps the newest recorded Key per vCenter. A sample is written
+before the checkpoint moves, and its name depends only on the vCenter and Key, so a restart
+after a crash rewrites at most the same file: nothing is lost, nothing is repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from knotebook.errors import KnotebookError
+from knotebook.vcenter import client, convert
+from knotebook.vcenter.follow import Feed, follow
+
+FOLDER = "events"
+CHECKPOINT = ".checkpoint.json"
+SEPARATOR = "__"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` in one step (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def vcenter_slug(source: str) -> str:
+    """``https://vcsa.lab.local/sdk`` -> ``vcsa-lab-local``; the simulator is ``vcsim``."""
+    parts = urlsplit(source)
+    host = (parts.hostname or "vcenter").lower()
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return "vcsim"
+    return re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "vcenter"
+
+
+def read_checkpoint(folder: Path) -> dict[str, Any]:
+    path = folder / CHECKPOINT
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise KnotebookError(f"cannot read {path}: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def save_checkpoint(folder: Path, source: str, key: int) -> None:
+    state = read_checkpoint(folder)
+    state[source] = {"key": key, "updated": datetime.now(UTC).isoformat(timespec="seconds")}
+    write_atomic(folder / CHECKPOINT, json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+def sample_document(feed: Feed, event: Any) -> dict[str, Any]:
+    """The sample file's content for one pyVmomi event."""
+    payload = convert.to_payload(event)
+    name = convert.event_id(event)
+    return {
+        "event_id": name,
+        "variant": f"{vcenter_slug(feed.source)}-{payload['Key']}",
+        "description": payload.get("FullFormattedMessage") or name,
+        "provenance": {
+            "kind": "recorded",
+            "source": feed.source,
+            "vsphereapiversion": feed.api_version,
+            "recorded": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+        "data": payload,
+    }
+
+
+def write_sample(folder: Path, document: dict[str, Any]) -> Path:
+    path = folder / f"{document['event_id']}{SEPARATOR}{document['variant']}.json"
+    write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def record(
+    creds: client.Credentials,
+    folder: Path,
+    *,
+    once: bool = False,
+    count: int | None = None,
+    types: tuple[str, ...] = (),
+    from_start: bool = False,
+    interval: float = 1.0,
+    say: Callable[[str], None] = print,
+    stop: Callable[[], bool] = lambda: False,
+) -> list[Path]:
+    """Follow the vCenter and write each new event (of ``types``, if given) as a sample."""
+    feed = Feed.open(creds, watermark=0)
+    written: list[Path] = []
+    try:
+        saved = read_checkpoint(folder).get(feed.source, {}).get("key")
+        latest = feed.latest_key()
+        if saved is not None and int(saved) <= latest:
+            feed.watermark = int(saved)
+            say(f"Resuming {feed.source} after event {saved}")
+        elif saved is not None:
+            say(f"{feed.source} restarted its event keys (a new simulator?): recording anew")
+            feed.watermark = 0 if from_start else latest
+        else:
+            feed.watermark = 0 if from_start else latest
+        wanted = {t.lower() for t in types}
+        for event in follow(feed, interval=interval, once=once, stop=stop):
+            document = sample_document(feed, event)
+            if not wanted or document["event_id"].lower() in wanted:
+                path = write_sample(folder, document)
+                written.append(path)
+                say(f"{document['event_id']}:{document['variant']}  {document['description']}")
+            save_checkpoint(folder, feed.source, int(event.key))
+            if count is not None and len(written) >= count:
+                break
+        if feed.missed:
+            say(f"warning: more than {1000} events arrived between two polls; some were skipped")
+    finally:
+        feed.close()
+    return written

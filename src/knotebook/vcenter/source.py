@@ -1,0 +1,96 @@
+"""``knotebook source``: a local VSphereSource that POSTs a vCenter's events as CloudEvents.
+
+Like sources-for-knative's VSphereSource in VEBA >= 0.8 (``--envelope tanzu``) or the VMware
+Event Router of VEBA 0.3-0.7 (``--envelope router``): each new vCenter event becomes one
+binary-mode CloudEvent (``ce-*`` headers, the govmomi JSON payload as the body), POSTed in
+Key order to a broker (``knotebook broker``) or straight to a function. A failed delivery is
+retried with backoff, then reported and skipped, as the adapter does.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cloudevents.core.v1.event import CloudEvent
+
+from knotebook.events import envelopes
+from knotebook.vcenter import client
+from knotebook.vcenter.follow import Feed, follow
+
+DEFAULT_TO = "http://127.0.0.1:8080/"
+RETRIES = 3
+
+
+@dataclass
+class Delivery:
+    """What happened to one event."""
+
+    event: CloudEvent
+    status: int  # HTTP status, 0 = no answer
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def post(url: str, event: CloudEvent, timeout: float = 30.0) -> Delivery:
+    """POST one CloudEvent in binary mode; never raises for HTTP or network errors."""
+    headers, body = envelopes.to_binary(event)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a local target
+    try:
+        with opener.open(request, timeout=timeout) as answer:
+            return Delivery(event, answer.status)
+    except urllib.error.HTTPError as exc:
+        return Delivery(event, exc.code, exc.reason or "")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Delivery(event, 0, str(reason))
+
+
+def deliver(
+    url: str, event: CloudEvent, *, retries: int = RETRIES, backoff: float = 0.5
+) -> Delivery:
+    """POST with retries on no answer, 429 and 5xx (linear backoff)."""
+    result = post(url, event)
+    for attempt in range(1, retries + 1):
+        if result.ok or (result.status and result.status != 429 and result.status < 500):
+            break
+        time.sleep(backoff * attempt)
+        result = post(url, event)
+    return result
+
+
+def run(
+    creds: client.Credentials,
+    to: str = DEFAULT_TO,
+    *,
+    envelope: str = "tanzu",
+    from_start: bool = False,
+    once: bool = False,
+    interval: float = 1.0,
+    say: Callable[[str], None] = print,
+    stop: Callable[[], bool] = lambda: False,
+) -> list[Delivery]:
+    """Stream new events (all retained ones with ``from_start``) to ``to`` until stopped."""
+    envelopes.check_envelope(envelope)
+    feed = Feed.open(creds, watermark=0 if from_start else None)
+    say(f"Following {feed.source} (vSphere API {feed.api_version}) -> {to} [{envelope}]")
+    results: list[Delivery] = []
+    try:
+        for raw in follow(feed, interval=interval, once=once, stop=stop):
+            event = feed.cloudevent(raw, envelope)
+            result = deliver(to, event)
+            results.append(result)
+            outcome = str(result.status) if result.status else "no answer"
+            if result.error:
+                outcome += f" ({result.error})"
+            say(f"{event.get_type()} id {event.get_id()} -> {outcome}")
+    finally:
+        feed.close()
+    return results
