@@ -201,7 +201,8 @@ Examples:
   knotebook events show TaskEvent --variant error""",
 )
 def samples_cmd() -> None:
-    """List the packaged realistic samples (real VEBA captures and curated synthetics)."""
+    """List the realistic samples: packaged (VEBA captures, curated synthetics), then recorded."""
     for s in samples.packaged_samples():
-        origin = "capture" if s.provenance.get("kind") == "capture" else "synth"
+        kind = s.provenance.get("kind")
+        origin = kind if kind in ("capture", "recorded") else "synth"
         click.echo(f"{s.name:<55}  {origin:<7}  {s.description}")

@@ -321,10 +321,12 @@ def _register_commands() -> None:
     from knotebook.cli.events import events_group
     from knotebook.cli.local import broker, dev, invoke, run
     from knotebook.lab.server import lab_command
+    from knotebook.vcenter.cli import record_command, source_command, vcsim_command
 
+    events_group.add_command(record_command, "record")
     main.add_command(events_group, "events")
     main.add_command(lab_command, "lab")
-    for command in (run, invoke, dev, broker):
+    for command in (run, invoke, dev, broker, vcsim_command, source_command):
         main.add_command(command)
 
 

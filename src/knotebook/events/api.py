@@ -98,4 +98,10 @@ def sample(
     data = event_data(
         event_id, variant=variant, synthesize=synthesize, overrides=overrides, **knob_values
     )
-    return envelopes.wrap(data, event_id, envelope, seed=knob_values.get("seed"))
+    event = envelopes.wrap(data, event_id, envelope, seed=knob_values.get("seed"))
+    origin = {} if synthesize else getattr(samples.packaged(event_id, variant), "provenance", {})
+    if origin.get("kind") == "recorded":  # keep the vCenter it came from (knotebook events record)
+        attributes = {**event.get_attributes(), "source": origin["source"]}
+        attributes["vsphereapiversion"] = origin["vsphereapiversion"]
+        event = CloudEvent(attributes, event.get_data())
+    return event

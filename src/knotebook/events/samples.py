@@ -2,6 +2,8 @@
 
 Each ``data/samples/<Id>[__<variant>].json`` is ``{"event_id", "variant", "description",
 "provenance": {...}, "data": {...govmomi JSON...}}``; the first file of an id is its default.
+The project's own samples (``events/`` at the project root, written by ``knotebook events
+record``) come after the packaged ones, in the same format.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from knotebook.errors import KnotebookError
@@ -33,24 +36,28 @@ class PackagedSample:
         return self.event_id if self.variant == "default" else f"{self.event_id}:{self.variant}"
 
 
-@cache
-def _index() -> dict[str, dict[str, PackagedSample]]:
-    """event id -> variant -> sample (all files are small; parsed once on first use)."""
-    folder = resources.files("knotebook.events").joinpath("data/samples")
+PROJECT_FOLDER = "events"
+
+
+def _load(folder: Any) -> dict[str, dict[str, PackagedSample]]:
+    """event id -> variant -> sample, for the ``*.json`` sample files of a folder."""
     out: dict[str, dict[str, PackagedSample]] = {}
     if not folder.is_dir():
         return out
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
-        if not item.name.endswith(".json"):
+        if not item.name.endswith(".json") or item.name.startswith("."):
             continue
-        doc = json.loads(item.read_text("utf-8"))
-        sample = PackagedSample(
-            doc["event_id"],
-            doc.get("variant", "default"),
-            doc.get("description", ""),
-            doc.get("provenance", {}),
-            doc["data"],
-        )
+        try:
+            doc = json.loads(item.read_text("utf-8"))
+            sample = PackagedSample(
+                doc["event_id"],
+                doc.get("variant", "default"),
+                doc.get("description", ""),
+                doc.get("provenance", {}),
+                doc["data"],
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KnotebookError(f"{item}: not a sample file ({exc})") from exc
         out.setdefault(sample.event_id, {})[sample.variant] = sample
     for variants in out.values():  # "default" first
         if "default" in variants:
@@ -58,8 +65,42 @@ def _index() -> dict[str, dict[str, PackagedSample]]:
     return out
 
 
+@cache
+def _packaged_index() -> dict[str, dict[str, PackagedSample]]:
+    """The packaged samples (all files are small; parsed once on first use)."""
+    return _load(resources.files("knotebook.events").joinpath("data/samples"))
+
+
+@lru_cache(maxsize=4)
+def _folder_index(folder: str, _mtime: int) -> dict[str, dict[str, PackagedSample]]:
+    return _load(Path(folder))
+
+
+def project_folder() -> Path:
+    """The project's own samples (``knotebook events record`` writes them): ``events/``."""
+    from knotebook.local.runstate import project_root
+
+    return project_root() / PROJECT_FOLDER
+
+
+def _index() -> dict[str, dict[str, PackagedSample]]:
+    """Packaged samples, then the project's own ones (a packaged name wins a clash)."""
+    packaged_index = _packaged_index()
+    folder = project_folder()
+    try:
+        mtime = folder.stat().st_mtime_ns
+    except OSError:
+        return packaged_index
+    merged = {k: dict(v) for k, v in packaged_index.items()}
+    for event_id, found in _folder_index(str(folder), mtime).items():
+        variants_of = merged.setdefault(event_id, {})
+        for variant, sample in found.items():
+            variants_of.setdefault(variant, sample)
+    return merged
+
+
 def packaged_samples() -> list[PackagedSample]:
-    """Every packaged sample, default variant first within an id."""
+    """Every sample (packaged, then the project's), default variant first within an id."""
     return [s for variants in _index().values() for s in variants.values()]
 
 
@@ -68,7 +109,7 @@ def variants(event_id: str) -> list[str]:
 
 
 def packaged(event_id: str, variant: str | None = None) -> PackagedSample | None:
-    """The packaged sample for an id (its default variant unless named), None if there is none."""
+    """The sample for an id (its default variant unless named), None if there is none."""
     found = _index().get(event_id)
     if not found:
         if variant not in (None, "default"):

@@ -21,20 +21,13 @@ from importlib import resources
 from pathlib import Path
 
 from knotebook.errors import KnotebookError
+from knotebook.local.venvs import cache_dir
 
 GOCODE = Path(os.environ.get("KNOTEBOOK_GOCODE", "/usr/share/gocode"))
 GOVMOMI = "github.com/vmware/govmomi"
 PACKAGES = "golang-go golang-github-vmware-govmomi-dev"
 BINARY = "knotebook-vcsim"
 INSTALL_HINT = f"install them with: apt-get install {PACKAGES}"
-
-
-def cache_dir() -> Path:
-    """``$KNOTEBOOK_CACHE_DIR``, else ``$XDG_CACHE_HOME/knotebook``, else ``~/.cache/knotebook``."""
-    if os.environ.get("KNOTEBOOK_CACHE_DIR"):
-        return Path(os.environ["KNOTEBOOK_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "knotebook"
 
 
 def launcher_source() -> bytes:

@@ -46,7 +46,7 @@ class Credentials:
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
-    from knotebook import envfile
+    from knotebook.project import envfile
 
     try:
         return envfile.read(path)

@@ -5,7 +5,7 @@ samples' format (``event_id``, ``variant``, ``description``, ``provenance``, ``d
 payload in VEBA's exact shape, so ``events.sample("VmPoweredOffEvent:vcsim-42")``,
 ``knotebook events samples`` and ``validate --all-samples`` use it like a packaged one.
 
-``events/.checkpoint.json`` keeps the newest recorded Key per vCenter. A sample is written
+``events/.checkpoint`` (JSON) keeps the newest recorded Key per vCenter. A sample is written
 before the checkpoint moves, and its name depends only on the vCenter and Key, so a restart
 after a crash rewrites at most the same file: nothing is lost, nothing is repeated.
 """
@@ -27,7 +27,7 @@ from knotebook.vcenter import client, convert
 from knotebook.vcenter.follow import Feed, follow
 
 FOLDER = "events"
-CHECKPOINT = ".checkpoint.json"
+CHECKPOINT = ".checkpoint"
 SEPARATOR = "__"
 
 

@@ -1,0 +1,68 @@
+"""`knotebook events record`: live events saved as project samples, resumable, never repeated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pyVmomi import vim
+
+from knotebook import events
+from knotebook.vcenter import record
+
+from .vsphere import find, wait
+
+
+def _record(cli, vcsim, project: Path, *args: str):
+    env_file = project / "vcsim.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in vcsim.env().items()))
+    return cli("events", "record", "--credentials", str(env_file), "--once", *args, cwd=project)
+
+
+def test_record_writes_veba_samples_and_resumes(cli, project, vcsim):
+    first = _record(cli, vcsim, project, "--from-start")
+    assert first.exit_code == 0, first.output
+    folder = project / "events"
+    before = {p.name for p in folder.glob("*.json")}
+    assert "DatacenterCreatedEvent__vcsim-1.json" in before
+
+    si = vcsim.connect()
+    vm = find(si, vim.VirtualMachine)
+    wait(vm.PowerOffVM_Task())
+    second = _record(cli, vcsim, project)
+    assert second.exit_code == 0, second.output
+    assert "Resuming" in second.output
+    new = {p.name for p in folder.glob("*.json")} - before
+    assert any(name.startswith("VmPoweredOffEvent__vcsim-") for name in new)
+    keys = [json.loads((folder / n).read_text())["data"]["Key"] for n in new]
+    assert min(keys) > max(
+        json.loads((folder / n).read_text())["data"]["Key"] for n in before
+    )  # nothing repeated, nothing lost: the keys continue
+    third = _record(cli, vcsim, project, "--types", "VmPoweredOffEvent")
+    assert third.exit_code == 0 and "0 samples written" in third.output
+
+    doc = json.loads(next(folder.glob("VmPoweredOffEvent__*.json")).read_text())
+    assert doc["provenance"]["kind"] == "recorded"
+    assert doc["provenance"]["source"] == vcsim.url
+    assert doc["data"]["Vm"]["Name"] == vm.name
+
+
+def test_checkpoint_written_after_the_sample(tmp_path, vcsim):
+    folder = tmp_path / "events"
+    record.record(vcsim.credentials, folder, once=True, from_start=True, say=lambda _: None)
+    state = json.loads((folder / record.CHECKPOINT).read_text())
+    newest = max(json.loads(p.read_text())["data"]["Key"] for p in folder.glob("*.json"))
+    assert state[vcsim.url]["key"] == newest
+
+
+def test_recorded_samples_are_project_samples(cli, project, vcsim, monkeypatch):
+    assert _record(cli, vcsim, project, "--from-start").exit_code == 0
+    monkeypatch.chdir(project)
+    names = events.sample_names("VmPoweredOnEvent")
+    recorded = [n for n in names if n.startswith("VmPoweredOnEvent:vcsim-")]
+    assert recorded and names[0] == "VmPoweredOnEvent"  # the packaged default stays first
+    event = events.sample(recorded[0])
+    assert event.get_attributes()["source"] == vcsim.url
+    assert event.get_attributes()["vsphereapiversion"] == "6.5"
+    listing = cli("events", "samples", cwd=project)
+    assert recorded[0] in listing.output
