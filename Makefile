@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint lab bench clean
+.PHONY: help setup demo test lint lab bench vcsim clean
 
 help:
 	@echo "make demo   set up .venv, validate, export and try the sample function"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint   ruff"
 	@echo "make lab    JupyterLab on notebooks/ (localhost)"
 	@echo "make bench  performance benchmarks (bench/)"
+	@echo "make vcsim  build the vCenter simulator from Debian's govmomi (else: on first use)"
 	@echo "make clean  remove .venv, build/ and export/"
 
 $(STAMP): pyproject.toml
@@ -44,6 +45,9 @@ bench: setup
 	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }; \
 	  } >/tmp/knotebook-apt.log 2>&1 || echo "apt-get could not install wrk (see /tmp/knotebook-apt.log)"; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+vcsim: setup
+	$(BIN)/knotebook vcsim --build
 
 lab: setup
 	$(BIN)/knotebook lab

@@ -217,8 +217,11 @@ def source_command(
 ) -> None:
     """A local VSphereSource: POST a vCenter's live events as binary-mode CloudEvents.
 
+    Each new vCenter event is POSTed in Key order, in binary mode as VEBA's source sends it;
+    failed deliveries are retried (no answer, 429, 5xx), then reported.
+
     \b
-    The whole VEBA pipeline on one machine:
+    Examples (the whole VEBA pipeline on one machine):
       knotebook vcsim --env-file vcsim.env                      # terminal 1
       knotebook broker export/vm-attr                           # terminal 2
       knotebook source --credentials vcsim.env                  # terminal 3
