@@ -10,19 +10,12 @@ import subprocess
 import nbformat
 import pytest
 import yaml
-from conftest import REPO, make_project, run_knotebook
+from conftest import REPO, SAMPLES, make_project, run_knotebook
 
 from knotebook import notebook
 from knotebook.export import exporter
 
 KUBECTL = shutil.which("kubectl")
-SAMPLES = [
-    "explore_events.ipynb",
-    "vm_created.ipynb",
-    "alarm_notify.ipynb",
-    "vm_reconfigured.ipynb",
-    "login_audit.ipynb",
-]
 
 
 def _generator():

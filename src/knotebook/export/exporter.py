@@ -22,21 +22,15 @@ from knotebook import __version__, events, notebook
 
 from knotebook.notebook import cells
 
-from knotebook.project import envfile
+from knotebook.project import envfile, templates
 from knotebook.errors import ExportError, NotebookError
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 
 PYTHON_VERSION = "3.13"
 MANIFEST = ".knotebook.json"
 ENV_FILE = "k8s/function.env"
-TEMPLATE_FILES = ("handler_template.py", "requirements.txt", "Procfile")
-K8S_TEMPLATES = (
-    "service.yaml",
-    "trigger.yaml",
-    "kustomization.yaml",
-    "kustomizeconfig.yaml",
-    "function.env.example",
-)
+TEMPLATE_FILES = templates.TEMPLATE_FILES
+K8S_TEMPLATES = templates.K8S_TEMPLATES
 THREADS = re.compile(r"(?:^|\s)--threads[= ](\d+)")
 WORKER_CLASS = re.compile(r"(?:^|\s)(?:-k\s*|--worker-class[= ])([\w.:]+)")
 
@@ -58,14 +52,8 @@ class ExportResult:
 
 
 def find_templates(start: Path) -> Path:
-    """The nearest folder at or above ``start`` that holds ``handler_template.py``."""
-    for folder in [start, *start.parents]:
-        if (folder / "handler_template.py").is_file():
-            return folder
-    raise ExportError(
-        f"no handler_template.py in {start} or any parent folder; "
-        "export from inside a knotebook project (it holds the templates that export renders)"
-    )
+    """The project root for a notebook in ``start``: its templates override the packaged ones."""
+    return templates.find(start).root
 
 
 def trigger_name(function: str, event_id: str) -> str:
@@ -89,18 +77,10 @@ def _triggers(settings: Settings) -> list[Trigger]:
     ]
 
 
-def _environment(root: Path) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        autoescape=False,
-    )
-
-
 def _packaged(name: str) -> str:
-    return resources.files("knotebook.export").joinpath("templates", name).read_text(encoding="utf-8")
+    return (
+        resources.files("knotebook.export").joinpath("templates", name).read_text(encoding="utf-8")
+    )
 
 
 def _concurrency(web: str) -> int:
@@ -134,14 +114,14 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
             "and '# knotebook: function' cells"
         )
     cells.check(function.path, function.function_cells)
-    for name in TEMPLATE_FILES + tuple(f"k8s/{t}" for t in K8S_TEMPLATES):
-        if not (root / name).is_file():
-            raise ExportError(f"template {root / name} is missing")
+    project = templates.find(root)
     triggers = _triggers(settings)
-    procfile = (root / "Procfile").read_text(encoding="utf-8")
+    procfile = project.read("Procfile")
     web = re.search(r"(?m)^web:\s*(\S.*)$", procfile)
     if not web:
-        raise ExportError(f"{root / 'Procfile'} has no 'web:' line; both buildpacks need one")
+        raise ExportError(
+            f"{project.path('Procfile')} has no 'web:' line; both buildpacks need one"
+        )
     context = {
         "settings": settings,
         "cells": function.function_cells,
@@ -152,12 +132,12 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         "concurrency": _concurrency(web.group(1)),
         "secret_name": f"{settings.name}-env",
     }
-    env = _environment(root)
+    env = project.environment()
     try:
         files: dict[str, str] = {
             "handler.py": env.get_template("handler_template.py").render(context),
             "requirements.txt": _requirements(
-                (root / "requirements.txt").read_text(encoding="utf-8"),
+                project.read("requirements.txt"),
                 cells.requirements(function.path, function.function_cells),
             ),
             "Procfile": procfile,

@@ -27,8 +27,7 @@ from typing import Any
 from knotebook.errors import KnotebookError
 from knotebook.local import delivery, process, runstate, venvs
 from knotebook.local.bundle import check_env, choose_port, service_env
-
-TEMPLATE_FILES = ("handler_template.py", "requirements.txt", "Procfile")
+from knotebook.project import templates
 
 
 class DevSession:
@@ -64,13 +63,9 @@ class DevSession:
 
     # -- what is watched ---------------------------------------------------------------------
     def watched(self) -> list[Path]:
-        root = runstate.project_root(self.notebook.resolve().parent)
+        project = templates.find(self.notebook.resolve().parent)
         paths = [self.notebook, self.notebook.with_suffix(".env")]
-        paths += [root / name for name in TEMPLATE_FILES]
-        k8s = root / "k8s"
-        if k8s.is_dir():
-            paths += sorted(p for p in k8s.iterdir() if p.is_file())
-        return paths
+        return paths + project.watched()
 
     def _snapshot(self) -> dict[Path, tuple[int, int] | None]:
         state: dict[Path, tuple[int, int] | None] = {}

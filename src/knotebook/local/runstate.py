@@ -1,7 +1,7 @@
 """Which functions ``knotebook run`` / ``dev`` are serving, so ``knotebook invoke`` finds them.
 
-State lives in ``build/knotebook-run.json`` of the project (the folder holding
-``handler_template.py`` at or above the current directory, else the current directory):
+State lives in ``build/knotebook-run.json`` of the project (``templates.find``: the folder
+holding the project's templates at or above the current directory, else the current directory):
 ``{"functions": {url: {"name", "url", "pid", "bundle", "started", "last_event"}}}``.
 Entries whose process is gone are ignored and pruned.
 """
@@ -18,16 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from knotebook.errors import KnotebookError
+from knotebook.project import templates
 
 FILE = "build/knotebook-run.json"
 
 
 def project_root(start: Path | None = None) -> Path:
-    start = (start or Path.cwd()).resolve()
-    for folder in [start, *start.parents]:
-        if (folder / "handler_template.py").is_file():
-            return folder
-    return start
+    return templates.find(start or Path.cwd()).root
 
 
 def state_path(start: Path | None = None) -> Path:
