@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint lab bench vcsim clean
+.PHONY: help setup demo test test-fast lint lab bench vcsim clean
 
 help:
 	@echo "make demo   set up .venv, validate, export and try the sample function"
-	@echo "make test   set up .venv and run the test suite"
-	@echo "make lint   ruff"
+	@echo "make test   set up .venv and run the whole test suite"
+	@echo "make test-fast  the tests not marked slow (under a minute)"
+	@echo "make lint   ruff (lint and format check) and mypy"
 	@echo "make lab    JupyterLab on notebooks/ (localhost)"
 	@echo "make bench  performance benchmarks (bench/)"
 	@echo "make vcsim  build the vCenter simulator from Debian's govmomi (else: on first use)"
@@ -32,11 +33,16 @@ demo: setup
 	$(BIN)/knotebook try export/vm-created
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+LINTED := src tests bench tools
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 
 bench: setup
 	@command -v wrk >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \

@@ -279,7 +279,7 @@ def broker(
     with process.sigterm_as_interrupt():
         try:
             hub = Broker.for_bundles(
-                paths,
+                list(paths),
                 isolated=not no_venv,
                 echo=True,
                 progress=_say,

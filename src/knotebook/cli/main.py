@@ -10,7 +10,7 @@ from pathlib import Path
 # jsonschema imports rfc3987_syntax when it is installed (jupyter-events asks for it), and that
 # compiles three Earley parsers at import: about 3 s before nbformat can load, for IRI formats
 # no notebook uses. The CLI goes without it: `knotebook export` drops from ~3.8 s to ~0.8 s.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import click  # noqa: E402
 

@@ -213,6 +213,14 @@ def _datastore(data: dict[str, Any], w: World) -> None:
     data["Datastore"] = w.ds_arg()
 
 
+def _both(first: Fill, second: Fill) -> Fill:
+    def fill(data: dict[str, Any], w: World) -> None:
+        first(data, w)
+        second(data, w)
+
+    return fill
+
+
 def _failed(message: str) -> Fill:
     def fill(data: dict[str, Any], _w: World) -> None:
         data["Reason"] = {
@@ -338,7 +346,7 @@ CLASS_RULES: dict[str, ClassRule] = {
     # datastore
     "DatastoreRenamedEvent": R(
         "Renamed datastore from {OldName} to {NewName} in {dc}",
-        lambda d, w: (_datastore(d, w), _renamed("ds")(d, w)),
+        _both(_datastore, _renamed("ds")),
     ),
     "DatastoreFileDeletedEvent": R(
         "Deletion of file or directory {TargetFile} from {Datastore} was initiated", _datastore

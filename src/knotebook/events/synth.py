@@ -92,8 +92,9 @@ def event_class_for(event_id: str) -> str:
 
 def scope_for(event_id: str, cls: str) -> tuple[str, ...]:
     if cls not in ("EventEx", "ExtendedEvent"):
-        if event_id in CLASS_RULES and CLASS_RULES[event_id].scope is not None:
-            return CLASS_RULES[event_id].scope
+        rule = CLASS_RULES.get(event_id)
+        if rule is not None and rule.scope is not None:
+            return rule.scope
         for ancestor in govmomi.ancestors(cls):
             if ancestor in SCOPE_BY_FAMILY:
                 return SCOPE_BY_FAMILY[ancestor]

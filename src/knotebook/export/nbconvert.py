@@ -26,7 +26,9 @@ class KnotebookExporter(Exporter):
     def _file_extension_default(self) -> str:
         return ".py"
 
-    def from_notebook_node(
+    # Exporter's stub says a NotebookNode comes back; text exporters (as nbconvert's own
+    # TemplateExporter) return the output as a string, which is what nbconvert writes.
+    def from_notebook_node(  # type: ignore[override]
         self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[str, dict[str, Any]]:
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)

@@ -200,8 +200,7 @@ def _ratio(a: str, b: str) -> float:
 
 
 def _label(path: Path, root: Path) -> str:
-    label = getattr(exporter, "notebook_label", None) or exporter._label
-    return label(path, root)
+    return exporter.notebook_label(path, root)
 
 
 def from_kernel(
@@ -260,11 +259,11 @@ def from_kernel(
                     f"{path.name}; save the notebook to include it"
                 )
         for number, cell in cells:
-            run = latest.get(number)
-            differs = run is not None and run.source.strip() != cell.source.strip()
-            if run is not None:
-                cell.source = run.source
-            origins.append(CellOrigin(number, kind, run, differs))
+            kept = latest.get(number)
+            differs = kept is not None and kept.source.strip() != cell.source.strip()
+            if kept is not None:
+                cell.source = kept.source
+            origins.append(CellOrigin(number, kind, kept, differs))
     function = notebook.from_node(live, path)
     root = exporter.find_templates(path.resolve().parent)
     origins.sort(key=lambda o: o.number)
@@ -528,7 +527,7 @@ def invoke(kf: KernelFunction, event: Any, mode: str = "binary") -> Invocation:
                 f"the reply's type {reply.get_type()} is one this function subscribes to: the "
                 "Broker would deliver the reply back to it, in a loop"
             )
-    if env:
+    if env and kf.path is not None:
         notes.append(f"environment from {kf.path.with_suffix('.env').name}: {', '.join(env)}")
     return Invocation(
         kf.name,

@@ -15,7 +15,7 @@ import argparse
 import contextlib
 import json
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
@@ -23,6 +23,9 @@ from knotebook import events
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
 from knotebook.lab import inkernel
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 USAGE = """\
 %knotebook invoke [EVENT] [--envelope tanzu|router] [--mode binary|structured]
@@ -99,16 +102,23 @@ class KnotebookMagics(Magics):
         super().__init__(shell)
         self.recorder = recorder
 
+    @property
+    def _shell(self) -> InteractiveShell:
+        assert self.shell is not None, "the magics are registered on a shell"
+        return self.shell
+
     def kernel_function(self, explicit: str | None) -> inkernel.KernelFunction:
-        raw = list(self.shell.history_manager.input_hist_raw)
+        manager = self._shell.history_manager
+        assert manager is not None
+        raw = list(manager.input_hist_raw)
         history = inkernel.KernelHistory.from_inputs(raw, self.recorder.runs)
-        path, found_by = inkernel.locate(self.shell.user_ns, history, explicit)
+        path, found_by = inkernel.locate(self._shell.user_ns, history, explicit)
         return inkernel.from_kernel(history, path, found_by)
 
     def _event(self, spec: str | None, kf: inkernel.KernelFunction, args) -> Any:
         settings = kf.function.settings
         assert settings is not None
-        ns = self.shell.user_ns
+        ns = self._shell.user_ns
         # ENVELOPE in the namespace: what validate injects (it runs every notebook in both).
         current = ns.get("ENVELOPE")
         envelope = args.envelope or (current if current in ENVELOPES else settings.envelope)

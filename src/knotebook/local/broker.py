@@ -5,8 +5,8 @@ What it does, after knative/eventing's MT broker (ingress + filter):
 * The ingress accepts one CloudEvent per POST (binary or structured mode), answers ``202``
   (``400`` for a request that is not a CloudEvent, ``405`` for other methods), stamps
   ``knativearrivaltime`` and a TTL (``knativebrokerttl``, 255), then dispatches.
-* Each Trigger of each bundle (``k8s/trigger.yaml``) is evaluated (``knotebook.local.triggers``: exact
-  Knative semantics). Every matching Trigger gets its own delivery, in binary mode unless
+* Each Trigger of each bundle (``k8s/trigger.yaml``) is evaluated (``knotebook.local.triggers``:
+  exact Knative semantics). Every matching Trigger gets its own delivery, in binary mode unless
   ``delivery.format: json``, with ``Prefer: reply`` and ``traceparent``; the TTL is stripped.
 * Retries follow the Trigger's ``delivery`` (retry count, backoff policy and delay): transport
   errors, 404, 408, 409, 429 and 5xx are retried, other statuses are final. A 2xx with a body
@@ -486,11 +486,11 @@ class Broker:
         has a body that is not a CloudEvent (the MT broker answers 502 for it)."""
         if not answer.ok or answer.status == 202:
             return None, ""
-        has_ce = any(k.lower().startswith("ce-") for k in answer.headers)
+        has_ce = any(k.lower().startswith("ce-") for k in answer.headers.keys())  # noqa: SIM118
         if not answer.body and not has_ce:
             return None, ""  # an empty 2xx: done
         try:
-            return parse(answer.headers, answer.body), ""
+            return parse(dict(answer.headers), answer.body), ""
         except BadEvent as exc:
             return None, f"reply is not a CloudEvent: {exc}"
 

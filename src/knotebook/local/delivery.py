@@ -13,11 +13,14 @@ import http.client
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from werkzeug.datastructures import Headers
 
 from knotebook import events
 from knotebook.errors import KnotebookError
@@ -55,33 +58,13 @@ def with_arrival_time(event: Any, when: str | None = None) -> Any:
     return stamped
 
 
-class Headers(dict[str, str]):
-    """Response headers as received; lookups ignore case, as HTTP's do."""
-
-    def _key(self, name: object) -> object:
-        if isinstance(name, str) and not dict.__contains__(self, name):
-            for key in self:
-                if key.lower() == name.lower():
-                    return key
-        return name
-
-    def __getitem__(self, name: str) -> str:
-        return dict.__getitem__(self, self._key(name))
-
-    def __contains__(self, name: object) -> bool:
-        return dict.__contains__(self, self._key(name))
-
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
-        return dict.get(self, self._key(name), default)
-
-
 @dataclass(frozen=True)
 class Delivery:
     """The function's answer to one event."""
 
     status: int
     reason: str
-    headers: dict[str, str]
+    headers: Headers  # lookups ignore case, as HTTP's do
     body: bytes
     seconds: float
     reply: Any = None  # a CloudEvent when the function replied with one
@@ -119,14 +102,14 @@ def encode(
     return {**headers, "Prefer": "reply", **extra}, body
 
 
-def _reply(status: int, headers: dict[str, str], body: bytes) -> Any:
+def _reply(status: int, headers: Mapping[str, str], body: bytes) -> Any:
     lowered = {k.lower() for k in headers}
     if status != 200 or not ({"ce-id", "ce-type"} <= lowered or body.startswith(b"{")):
         return None
     from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 
     try:
-        return from_http_event(HTTPMessage(headers, body))
+        return from_http_event(HTTPMessage(dict(headers), body))
     except Exception:  # the SDK raises plain exceptions for malformed replies
         return None
 
@@ -154,7 +137,7 @@ def post(url: str, headers: dict[str, str], body: bytes, timeout: float = 30.0) 
         reply_headers,
         data,
         elapsed,
-        _reply(response.status, reply_headers, data),
+        _reply(response.status, dict(reply_headers), data),
         dict(headers),
     )
 

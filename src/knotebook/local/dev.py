@@ -118,10 +118,11 @@ class DevSession:
         return self._thread
 
     def stop(self) -> int | None:
-        if getattr(self, "_thread", None) is not None:
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
             self._stopping.set()
-            self._thread.join(30)
-            self._thread = None
+            thread.join(30)
+            del self._thread
         return self._stop_server()
 
     # -- internals ---------------------------------------------------------------------------

@@ -191,16 +191,17 @@ def _literal_assignments(path: Path, cell: Cell, *, strict: bool) -> dict[str, o
         target = (
             node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
         )
+        value: ast.expr | None = node.value if isinstance(node, ast.Assign) else None
         if isinstance(node, ast.AnnAssign) and node.value is not None:
-            target = node.target
-        if not isinstance(target, ast.Name):
+            target, value = node.target, node.value
+        if not isinstance(target, ast.Name) or value is None:
             if strict:
                 raise NotebookError(
                     f"{where}, line {node.lineno}: settings cells hold only NAME = value lines"
                 )
             continue
         try:
-            values[target.id] = ast.literal_eval(node.value)
+            values[target.id] = ast.literal_eval(value)
         except ValueError:
             if strict:
                 raise NotebookError(

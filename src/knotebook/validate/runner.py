@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
@@ -30,6 +31,9 @@ from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.project import envfile
 from knotebook.validate import masking
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import KernelManager
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -113,7 +117,7 @@ def plan(path: Path, options: Options | None = None) -> list[Run]:
         envelopes: tuple[str, ...] = events.ENVELOPES
     else:
         envelopes = (options.envelope,)
-    runs = []
+    runs: list[Run] = []
     for event_id in types:
         names = events.sample_names(event_id) if options.all_samples else [event_id]
         picked = [
@@ -168,11 +172,11 @@ class NotebookRunner:
         self.env = notebook_env(path)
         function = notebook.from_node(self.nb, path)
         self.secrets = masking.secret_values(function, self.env)
-        self._km = None
+        self._km: KernelManager | None = None
         self._used = False
 
-    def _kernel(self):
-        from jupyter_client.manager import KernelManager
+    def _kernel(self) -> KernelManager:
+        from jupyter_client.manager import KernelManager  # lazily: the CLI starts faster
 
         if self._km is not None and self._km.is_alive():
             if self._used:
@@ -189,6 +193,7 @@ class NotebookRunner:
         return km
 
     def _reset(self) -> None:
+        assert self._km is not None
         client = self._km.client()
         client.start_channels()
         try:

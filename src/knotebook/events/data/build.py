@@ -199,7 +199,10 @@ def main() -> None:
     write_schema(schema)
     print(f"govmomi: {len(schema['events'])} event classes, {len(schema['structs'])} structs")
     if not args.skip_samples:
-        from samples_build import build_negative, build_samples
+        from samples_build import (  # type: ignore[import-not-found]  # a sibling script
+            build_negative,
+            build_samples,
+        )
 
         for path in build_samples(args.reference, HERE / "samples"):
             print(f"sample: {path.name}")
