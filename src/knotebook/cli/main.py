@@ -144,8 +144,6 @@ def validate(
       knotebook validate --check-export --no-run
     """
     from knotebook import validate as validation
-    from knotebook.export.exporter import check_fresh
-    from knotebook.validate import contract as contract_check
     from knotebook.validate import reports
 
     options = validation.Options(
@@ -156,9 +154,6 @@ def validate(
     )
     if jobs:
         options.jobs = jobs
-    notebooks = validation.discover(list(paths) or [Path("notebooks")])
-    if not notebooks:
-        raise KnotebookError(f"no notebooks in {', '.join(map(str, paths or ['notebooks']))}")
     lock = threading.Lock()
 
     def progress(result: validation.RunResult) -> None:
@@ -171,45 +166,19 @@ def validate(
                 if result.output:
                     click.echo(f"        executed copy: {result.output}")
 
-    # A notebook that cannot even be read is one failed row; the others still run.
-    results: list[validation.RunResult] = []
-    runs: list[validation.Run] = []
-    for path in list(notebooks):
-        try:
-            runs += validation.plan(path, options)
-        except KnotebookError as exc:
-            broken = validation.RunResult(path, "notebook", False, 0.0, None, str(exc))
-            progress(broken)
-            results.append(broken)
-            notebooks.remove(path)
-    if no_run:
-        runs = []
-    if runs:
-        count = len({r.notebook for r in runs})
-        click.echo(f"Running {len(runs)} notebook run(s) of {count} notebook(s) with papermill...")
-        results += validation.run_all(runs, options, progress)
-    if contract and not no_run:
-        for path in notebooks:
-            for result in contract_check.check(path, options):
-                progress(result)
-                results.append(result)
-    if check_export:
-        for path in notebooks:
-            problem = check_fresh(path)
-            result = validation.RunResult(
-                path, "export is current", not problem, 0.0, None, problem, "export"
-            )
-            progress(result)
-            results.append(result)
-    if not results:
-        raise KnotebookError("nothing to validate")
+    results = validation.validate(
+        list(paths) or [Path("notebooks")],
+        options,
+        progress,
+        run=not no_run,
+        contract=contract,
+        check_export=check_export,
+        say=click.echo,
+    )
     click.echo()
     click.echo(reports.table(results))
-    for target, text in ((junit, reports.junit(results)), (json_report, reports.as_json(results))):
-        if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            click.echo(f"Wrote {target}")
+    for target in reports.write(results, junit_path=junit, json_path=json_report):
+        click.echo(f"Wrote {target}")
     failed = [r for r in results if not r.ok]
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:

@@ -11,8 +11,8 @@ from knotebook.validate.runner import (
     notebook_env,
     plan,
     run_all,
-    validate,
 )
+from knotebook.validate.suite import validate
 
 __all__ = [
     "ENVELOPE_CHOICES",

@@ -79,3 +79,16 @@ def as_json(results: list[RunResult]) -> str:
         ],
     }
     return json.dumps(payload, indent=2) + "\n"
+
+
+def write(
+    results: list[RunResult], *, junit_path: Path | None = None, json_path: Path | None = None
+) -> list[Path]:
+    """Write the JUnit and/or JSON reports; the files written."""
+    written = []
+    for target, render in ((junit_path, junit), (json_path, as_json)):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render(results), encoding="utf-8")
+            written.append(target)
+    return written

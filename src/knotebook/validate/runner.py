@@ -300,14 +300,3 @@ def run_all(
         for future in [pool.submit(work, chunk) for chunk in tasks]:
             future.result()
     return [results[run] for run in runs]
-
-
-def validate(
-    paths: list[Path],
-    options: Options | None = None,
-    progress: Callable[[RunResult], None] | None = None,
-) -> list[RunResult]:
-    """Plan and execute every run of the notebooks under ``paths``."""
-    options = options or Options()
-    runs = [run for path in discover(paths) for run in plan(path, options)]
-    return run_all(runs, options, progress)
