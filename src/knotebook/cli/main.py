@@ -213,38 +213,6 @@ def clean(paths: tuple[Path, ...], check: bool) -> None:
         raise KnotebookError(f"{len(dirty)} notebook(s) have outputs; run knotebook clean")
 
 
-@main.command("init-ci", context_settings=CONTEXT)
-@click.option(
-    "--path",
-    default=Path(".github/workflows/knotebook.yml"),
-    show_default=True,
-    type=click.Path(path_type=Path),
-)
-@click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
-def init_ci(path: Path, force: bool) -> None:
-    """Write a GitHub Actions workflow that validates the notebooks on every push.
-
-    \b
-    Example:
-      knotebook init-ci && git add .github/workflows/knotebook.yml
-    """
-    from importlib import resources
-
-    if path.exists() and not force:
-        raise KnotebookError(f"{path} exists; re-run with --force to overwrite it")
-    text = (
-        resources.files("knotebook.validate")
-        .joinpath("templates", "github-workflow.yml")
-        .read_text()
-    )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise KnotebookError(f"cannot write {path}: {exc.strerror}") from None
-    click.echo(f"Wrote {path}: install, knotebook validate --junit, --check-export, upload report")
-
-
 @main.command("try", context_settings=CONTEXT)
 @click.argument("bundle", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--event", "event_spec", help="Event id or JSON file [default: testevent.json].")
@@ -289,12 +257,15 @@ def _register_commands() -> None:
     """Command groups that live beside the code they drive."""
     from knotebook.cli.events import events_group
     from knotebook.cli.local import broker, dev, invoke, run
+    from knotebook.cli.scaffold import init_ci, init_command, new_command
     from knotebook.lab.server import lab_command
     from knotebook.vcenter.cli import record_command, source_command, vcsim_command
 
     events_group.add_command(record_command, "record")
     main.add_command(events_group, "events")
     main.add_command(lab_command, "lab")
+    for command in (init_command, new_command, init_ci):
+        main.add_command(command)
     for command in (run, invoke, dev, broker, vcsim_command, source_command):
         main.add_command(command)
 

@@ -1,0 +1,1 @@
+"""New projects and new function notebooks: ``knotebook init`` and ``knotebook new``."""
