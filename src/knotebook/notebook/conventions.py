@@ -39,6 +39,8 @@ SETTINGS: dict[str, str] = {
     "NAMESPACE": "Kubernetes namespace of the Broker and the function",
     "BROKER": "name of the Knative Broker the Triggers subscribe to",
     "IMAGE": "container image reference for the Knative Service",
+    "VCENTER": "'simulator': validation starts a vCenter simulator and passes its login in "
+    "VCENTER_URL, VCENTER_USER, VCENTER_PASSWORD, VCENTER_INSECURE",
 }
 REQUIRED = ("FUNCTION_NAME", "EVENT_TYPES")
 
@@ -64,6 +66,7 @@ class Settings:
     namespace: str = "vmware-functions"
     broker: str = "default"
     image: str = ""
+    vcenter: str = ""
 
     @property
     def image_ref(self) -> str:
@@ -264,6 +267,9 @@ def _settings(path: Path, cell: Cell) -> Settings:
     min_scale, max_scale = number("MIN_SCALE", 0), number("MAX_SCALE", 1)
     if max_scale and max_scale < min_scale:
         raise NotebookError(f"{where}: MAX_SCALE ({max_scale}) is below MIN_SCALE ({min_scale})")
+    vcenter = text("VCENTER", "")
+    if vcenter not in ("", "simulator"):
+        raise NotebookError(f"{where}: VCENTER must be 'simulator' ({SETTINGS['VCENTER']})")
     return Settings(
         name=name,
         event_types=event_types,
@@ -274,4 +280,5 @@ def _settings(path: Path, cell: Cell) -> Settings:
         namespace=text("NAMESPACE", "vmware-functions"),
         broker=text("BROKER", "default"),
         image=text("IMAGE", ""),
+        vcenter=vcenter,
     )
