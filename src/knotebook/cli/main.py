@@ -105,6 +105,13 @@ def export(notebooks: tuple[Path, ...], output_dir: Path | None, force: bool) ->
     show_default=True,
     help="Also serve each exported function and POST its events (binary and structured).",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Let HTTP(S) to this host (or *.pattern) through to the real service.",
+)
 @click.option("--check-export", is_flag=True, help="Fail when export/ is missing or stale.")
 @click.option("--no-run", is_flag=True, help="Skip executing notebooks (with --check-export).")
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report.")
@@ -123,6 +130,7 @@ def validate(
     all_samples: bool,
     envelope: str,
     contract: bool,
+    allow_hosts: tuple[str, ...],
     check_export: bool,
     no_run: bool,
     junit: Path | None,
@@ -135,6 +143,11 @@ def validate(
     subscribed event type and envelope (each packaged variant with --all-samples); exploration
     notebooks run once. The notebooks are never modified: executed copies, with secret values
     masked, go to --output-dir. Exit status 0 only when everything passed.
+
+    No request leaves the machine unless --allow-host lets it: the notebooks' and the served
+    functions' HTTP(S) goes to a local stand-in that records it (shown under each run, and in
+    --json) and answers 200 "ok". A notebook with VCENTER = "simulator" gets its own vCenter
+    simulator, in VCENTER_URL, VCENTER_USER, VCENTER_PASSWORD and VCENTER_INSECURE.
 
     \b
     Examples:
@@ -151,6 +164,7 @@ def validate(
         envelope=envelope,
         event_filter=tuple(e.strip() for e in (event_filter or "").split(",") if e.strip()),
         all_samples=all_samples,
+        allow_hosts=allow_hosts,
     )
     if jobs:
         options.jobs = jobs
@@ -165,6 +179,9 @@ def validate(
                 click.echo(f"        {result.error}")
                 if result.output:
                     click.echo(f"        executed copy: {result.output}")
+            for method, url, body in result.requests:
+                shown = body if len(body) <= 200 else body[:200] + "..."
+                click.echo(f"        stand-in took: {method} {url} {shown}".rstrip())
 
     results = validation.validate(
         list(paths) or [Path("notebooks")],

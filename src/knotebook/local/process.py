@@ -156,7 +156,11 @@ PASSTHROUGH = frozenset(
 
 
 def environment(
-    bundle: Path, port: int, venv: Path | None = None, extra: dict[str, str] | None = None
+    bundle: Path,
+    port: int,
+    venv: Path | None = None,
+    extra: dict[str, str] | None = None,
+    override: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The web process's environment: ``k8s/function.env`` (strict), PORT, Knative's K_*.
 
@@ -170,7 +174,8 @@ def environment(
         base = dict(os.environ)
     else:
         base = {k: v for k, v in os.environ.items() if k in PASSTHROUGH or k.startswith("LC_")}
-    env = {**base, **(extra or {}), **values, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    env = {**base, **(extra or {}), **values, **(override or {})}
+    env.update(PORT=str(port), PYTHONUNBUFFERED="1")
     service = bundle.resolve().name
     env.update(K_SERVICE=service, K_CONFIGURATION=service, K_REVISION=f"{service}-00001")
     path = env.get("PATH", os.defpath).split(os.pathsep)
@@ -198,12 +203,14 @@ def start(
     timeout: float = 30.0,
     venv: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    override_env: dict[str, str] | None = None,
 ) -> Server:
     """Start the bundle's web process and wait until ``GET /healthz`` answers 200.
 
     ``venv``: run with that virtual environment (``knotebook.venvs.ensure``) instead of this
     interpreter's packages, and an environment like a container's (``environment``);
-    ``extra_env``: variables the Service sets (``env`` of k8s/service.yaml). ``echo``: copy
+    ``extra_env``: variables the Service sets (``env`` of k8s/service.yaml); ``override_env``:
+    variables that win over k8s/function.env too (validation's stand-ins). ``echo``: copy
     the process's output to stderr as it comes (a string: with that prefix, e.g. the
     function's name when several run at once).
     """
@@ -212,7 +219,7 @@ def start(
     if port and not port_free(port):
         raise KnotebookError(f"port {port} is in use; pick another with --port")
     port = port or free_port()
-    env = environment(bundle, port, venv, extra_env)
+    env = environment(bundle, port, venv, extra_env, override_env)
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=bundle,

@@ -11,7 +11,9 @@ from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.export import exporter
 from knotebook.local import delivery, process
-from knotebook.validate.runner import Options, RunResult, plan
+from knotebook.validate import masking
+from knotebook.validate.runner import Options, RunResult, notebook_env, plan
+from knotebook.vcenter import outside
 
 
 def _check(answer: delivery.Delivery) -> str:
@@ -31,11 +33,21 @@ def check(path: Path, options: Options | None = None) -> list[RunResult]:
     if function.settings is None:
         return []
     results: list[RunResult] = []
-    with tempfile.TemporaryDirectory(prefix="knotebook-contract-") as scratch:
+    secrets = masking.secret_values(function, notebook_env(path))
+
+    def mask(text: str) -> str:
+        return masking.mask_text(text, secrets)
+
+    world = outside.for_settings(path, function.settings, "contract")
+    with (
+        outside.standing_in(options.allow_hosts),
+        tempfile.TemporaryDirectory(prefix="knotebook-contract-") as scratch,
+    ):
         try:
             bundle = exporter.export(path, Path(scratch)).directory
-            server = process.start(bundle)
+            server = process.start(bundle, override_env=world.env())
         except KnotebookError as exc:
+            world.close()
             return [RunResult(path, "contract: start", False, 0.0, None, str(exc), "contract")]
         try:
             for run in plan(path, options):
@@ -57,6 +69,7 @@ def check(path: Path, options: Options | None = None) -> list[RunResult]:
                         None,
                         "; ".join(problems),
                         "contract",
+                        outside.summarize(world.take(), mask),
                     )
                 )
             began = time.perf_counter()
@@ -80,4 +93,5 @@ def check(path: Path, options: Options | None = None) -> list[RunResult]:
             )
         finally:
             server.stop()
+            world.close()
     return results

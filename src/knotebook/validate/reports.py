@@ -74,6 +74,7 @@ def as_json(results: list[RunResult]) -> str:
                 "seconds": round(r.seconds, 3),
                 "output": str(r.output) if r.output else None,
                 "error": r.error or None,
+                "requests": [{"method": m, "url": u, "body": b} for m, u, b in r.requests],
             }
             for r in results
         ],

@@ -31,6 +31,7 @@ from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.project import envfile
 from knotebook.validate import masking
+from knotebook.vcenter import outside
 
 if TYPE_CHECKING:
     from jupyter_client.manager import KernelManager
@@ -71,6 +72,7 @@ class RunResult:
     output: Path | None = None
     error: str = ""
     check: str = "notebook"  # "notebook" | "contract" | "export"
+    requests: tuple[tuple[str, str, str], ...] = ()  # (method, url, body) the stand-in took
 
     @property
     def label(self) -> str:
@@ -85,6 +87,7 @@ class Options:
     envelope: str = "both"
     event_filter: tuple[str, ...] = ()
     all_samples: bool = False
+    allow_hosts: tuple[str, ...] = ()  # real endpoints the HTTP stand-in lets through
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 
@@ -172,6 +175,7 @@ class NotebookRunner:
         self.env = notebook_env(path)
         function = notebook.from_node(self.nb, path)
         self.secrets = masking.secret_values(function, self.env)
+        self.outside = outside.for_settings(path, function.settings)
         self._km: KernelManager | None = None
         self._used = False
 
@@ -186,7 +190,12 @@ class NotebookRunner:
         km = KernelManager(kernel_name=KERNEL)
         km.start_kernel(
             cwd=str(self.path.resolve().parent),
-            env={**os.environ, **self.env, "KNOTEBOOK_NOTEBOOK": str(self.path.resolve())},
+            env={
+                **os.environ,
+                **self.env,
+                **self.outside.env(),
+                "KNOTEBOOK_NOTEBOOK": str(self.path.resolve()),
+            },
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         self._km, self._used = km, False
@@ -247,6 +256,7 @@ class NotebookRunner:
             nbformat.write(executed, output)
             written = output
         shutil.rmtree(private, ignore_errors=True)
+        taken = outside.summarize(self.outside.take(), self.mask)
         return RunResult(
             self.path,
             run.name,
@@ -254,13 +264,18 @@ class NotebookRunner:
             time.perf_counter() - started,
             written,
             masking.mask_text(error, self.secrets),
+            requests=taken,
         )
+
+    def mask(self, text: str) -> str:
+        return masking.mask_text(text, self.secrets)
 
     def close(self) -> None:
         if self._km is not None:
             with contextlib.suppress(Exception):  # already dead
                 self._km.shutdown_kernel(now=True)
             self._km = None
+        self.outside.close()
 
 
 def _chunks(runs: list[Run], count: int) -> list[list[Run]]:
@@ -296,7 +311,10 @@ def run_all(
         finally:
             runner.close()
 
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+    with (
+        outside.standing_in(options.allow_hosts),
+        ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool,
+    ):
         for future in [pool.submit(work, chunk) for chunk in tasks]:
             future.result()
     return [results[run] for run in runs]

@@ -137,7 +137,11 @@ class _Handler(BaseHTTPRequestHandler):
         inner = _Handler.__new__(_Handler)
         inner.tls_origin = f"https://{host}" + ("" if port in ("", "443") else f":{port}")
         inner.tag = tag
-        inner.request, inner.client_address, inner.server = wrapped, self.client_address, self.server
+        inner.request, inner.client_address, inner.server = (
+            wrapped,
+            self.client_address,
+            self.server,
+        )
         inner.setup()
         try:
             inner.handle()
