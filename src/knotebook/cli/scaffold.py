@@ -126,7 +126,7 @@ def new_command(
 @click.option(
     "--package",
     metavar="SPEC",
-    help="What the workflow pip-installs [default: knotebook==<version>; -e . in knotebook itself].",
+    help="What the workflow pip-installs [default: knotebook==<version>; -e . in knotebook].",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
 def init_ci(path: Path, package: str | None, force: bool) -> None:
