@@ -13,6 +13,7 @@ from conftest import run_knotebook, tree_bytes
 
 from knotebook.errors import ExportError, NotebookError
 from knotebook.export import exporter
+from knotebook.project import envfile
 
 BUNDLE_FILES = {
     "handler.py",
@@ -31,6 +32,7 @@ BUNDLE_FILES = {
     "k8s/kustomizeconfig.yaml",
     "k8s/function.env.example",
     "k8s/function.env",
+    ".knotebook.local.json",
 }
 GOOGLE_PROCFILE = re.compile(r"(?m)^(\w+):\s*(.+)$")  # GoogleCloudPlatform/buildpacks procfile.go
 PAKETO_PROCFILE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")  # paketo-buildpacks/procfile
@@ -157,8 +159,10 @@ def test_python_version_and_project_toml(bundle):
 
 def test_function_env_files_are_strict_and_git_ignored(bundle):
     assert (bundle / "k8s" / "function.env.example").read_text().endswith("\nENV1=\n")
-    assert (bundle / "k8s" / "function.env").read_text() == "ENV1=\n"
-    assert "k8s/function.env" in (bundle / ".gitignore").read_text().splitlines()
+    assert envfile.read(bundle / "k8s" / "function.env") == {}  # ENV1 unset: its default applies
+    assert "# ENV1=\n" in (bundle / "k8s" / "function.env").read_text()
+    ignored = (bundle / ".gitignore").read_text().splitlines()
+    assert {"k8s/function.env", "k8s/function.env.bak", ".knotebook.local.json"} <= set(ignored)
 
 
 def test_env_values_come_from_the_notebook_env_file(project):

@@ -1,18 +1,19 @@
 """`jupyter nbconvert --to knotebook` writes the same bundle as `knotebook export`."""
 
+import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import tree_bytes
+from conftest import run_knotebook, tree_bytes
 
 from knotebook.export import exporter
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
-NOT_FROM_NBCONVERT = {".knotebook.json", "k8s/function.env"}  # knotebook export's own bookkeeping
 
 
-def nbconvert(*args, cwd):
+def nbconvert(*args, cwd, ok=True):
     proc = subprocess.run(
         [JUPYTER, "nbconvert", "--to", "knotebook", *args],
         cwd=cwd,
@@ -20,13 +21,13 @@ def nbconvert(*args, cwd):
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 0, proc.stderr
+    assert (proc.returncode == 0) == ok, proc.stderr
     return proc
 
 
 def expected_files(project, tmp_path):
     bundle = exporter.export(project / "notebooks" / "vm_created.ipynb", tmp_path / "ref").directory
-    return {k: v for k, v in tree_bytes(bundle).items() if k not in NOT_FROM_NBCONVERT}
+    return tree_bytes(bundle)  # manifest and function.env included: one writer, one guard
 
 
 def test_nbconvert_writes_the_bundle_into_the_project_export_folder(project, tmp_path):
@@ -51,3 +52,31 @@ def test_nbconvert_reports_convention_errors(write_notebook, project):
     )
     assert proc.returncode != 0
     assert "function cells need a '# knotebook: settings' cell" in proc.stderr
+
+
+def test_nbconvert_keeps_the_edit_guard_and_the_manifest(project):
+    """Issue 15.2: a hotfix in handler.py survives nbconvert; the manifest follows each export."""
+    nbconvert("notebooks/vm_created.ipynb", cwd=project)
+    bundle = project / "export" / "vm-created"
+    handler = bundle / "handler.py"
+    manifest = json.loads((bundle / ".knotebook.json").read_text())
+    assert manifest["files"]["handler.py"] == hashlib.sha256(handler.read_bytes()).hexdigest()
+    with handler.open("a") as fh:
+        fh.write("# my hotfix\n")
+    edited = handler.read_bytes()
+    proc = nbconvert("notebooks/vm_created.ipynb", cwd=project, ok=False)
+    assert "handler.py was edited after the last export" in proc.stderr
+    assert handler.read_bytes() == edited
+    # knotebook export now blames the same file, not another one
+    proc = run_knotebook("export", "notebooks/vm_created.ipynb", cwd=project)
+    assert proc.returncode == 1
+    assert "handler.py was edited" in proc.stderr
+    assert handler.read_bytes() == edited
+    nbconvert("notebooks/vm_created.ipynb", "--KnotebookExporter.force=True", cwd=project)
+    assert b"# my hotfix" not in handler.read_bytes()
+
+
+def test_nbconvert_stdout_writes_nothing(project):
+    proc = nbconvert("notebooks/vm_created.ipynb", "--stdout", cwd=project)
+    assert "def handler(event):" in proc.stdout
+    assert not (project / "export").exists()

@@ -65,22 +65,34 @@ def main() -> None:
 def export(notebooks: tuple[Path, ...], output_dir: Path | None, force: bool) -> None:
     """Export function notebooks to bundles for `pack build` and `kubectl apply -k`.
 
+    NOTEBOOKS are notebooks or folders (their function notebooks). A notebook that cannot be
+    exported is reported and the others still are; the exit status is then 1.
+
     \b
     Examples:
       knotebook export notebooks/vm_created.ipynb
-      knotebook export notebooks/*.ipynb --output-dir /tmp/bundles
+      knotebook export notebooks/ --output-dir /tmp/bundles
     Also available as: jupyter nbconvert --to knotebook notebooks/vm_created.ipynb
     """
-    from knotebook.export.exporter import export as export_notebook
+    from knotebook.export.batch import Outcome, export_all
 
-    for path in notebooks:
-        result = export_notebook(path, output_dir, force=force)
-        summary = f"{len(result.written)} written, {len(result.unchanged)} unchanged"
-        if result.removed:
-            summary += f", {len(result.removed)} removed"
-        click.echo(f"Exported {path} -> {result.directory}/ ({summary})")
-        for name in result.written:
-            click.echo(f"  {name}")
+    def report(outcome: Outcome) -> None:
+        result = outcome.result
+        if outcome.error:
+            click.secho(f"Error: {outcome.error}", fg="red", err=True)
+        elif result is not None:
+            summary = f"{len(result.written)} written, {len(result.unchanged)} unchanged"
+            if result.removed:
+                summary += f", {len(result.removed)} removed"
+            click.echo(f"Exported {outcome.path} -> {result.directory}/ ({summary})")
+            for name in result.written:
+                click.echo(f"  {name}")
+
+    outcomes = export_all(notebooks, output_dir, force=force, report=report)
+    if all(o.skipped for o in outcomes):
+        raise KnotebookError(f"no function notebooks in {', '.join(map(str, notebooks))}")
+    if any(o.error for o in outcomes):
+        sys.exit(1)
 
 
 @main.command(context_settings=CONTEXT)

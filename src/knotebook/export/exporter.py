@@ -8,7 +8,6 @@ and ``k8s/``) are rendered with the notebook's function cells and settings into
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -19,16 +18,16 @@ from pathlib import Path
 import jinja2
 
 from knotebook import __version__, events, notebook
-
-from knotebook.notebook import cells
-
-from knotebook.project import envfile, templates
 from knotebook.errors import ExportError, NotebookError
+from knotebook.export import guard
+from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
+from knotebook.project import envfile, templates
 
 PYTHON_VERSION = "3.13"
-MANIFEST = ".knotebook.json"
-ENV_FILE = "k8s/function.env"
+MANIFEST = guard.MANIFEST
+ENV_FILE = guard.ENV_FILE
+source_hash = guard.source_hash
 TEMPLATE_FILES = templates.TEMPLATE_FILES
 K8S_TEMPLATES = templates.K8S_TEMPLATES
 THREADS = re.compile(r"(?:^|\s)--threads[= ](\d+)")
@@ -159,25 +158,13 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
     return out
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def source_hash(files: dict[str, bytes]) -> str:
-    """One hash over everything the export renders: changes when cells or templates change."""
-    h = hashlib.sha256()
-    for name in sorted(files):
-        h.update(name.encode() + b"\0" + files[name] + b"\0")
-    return h.hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -190,11 +177,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
             cached.unlink(missing_ok=True)
 
 
-def _env_file(function: FunctionNotebook, directory: Path) -> bytes | None:
-    """Content for ``k8s/function.env``, or None to keep the user's existing file.
+def env_file(function: FunctionNotebook) -> tuple[bytes, bool]:
+    """Content for ``k8s/function.env`` and whether it carries the user's values.
 
-    Values come from ``<notebook>.env`` beside the notebook when it exists; otherwise an existing
-    ``function.env`` is kept (checked), and a new bundle gets the declared keys with empty values.
+    Values come from ``<notebook>.env`` beside the notebook when it exists. Otherwise the
+    declared ``ENV_VARS`` are listed commented out: a variable the user did not set stays
+    unset, so ``os.environ.get(NAME, default)`` sees its default.
     """
     assert function.settings is not None
     declared = function.settings.env_vars
@@ -203,66 +191,28 @@ def _env_file(function: FunctionNotebook, directory: Path) -> bytes | None:
         values = envfile.read(source)
         ordered = {k: values[k] for k in declared if k in values}
         ordered.update({k: v for k, v in sorted(values.items()) if k not in ordered})
-        return envfile.render(ordered).encode()
-    existing = directory / ENV_FILE
-    if existing.is_file():
-        envfile.read(existing)
-        return None
-    return envfile.render(dict.fromkeys(declared, "")).encode()
-
-
-def _manifest(directory: Path) -> dict:
-    try:
-        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        return envfile.render(ordered).encode(), True
+    if not declared:
+        return b"", False
+    header = "# Fill in KEY=VALUE lines (no quotes); a variable left commented out stays unset.\n"
+    return (header + "".join(f"# {name}=\n" for name in declared)).encode(), False
 
 
 def write(
     files: dict[str, bytes],
     directory: Path,
     *,
-    env_file: bytes | None = None,
+    env: tuple[bytes, bool] | None = None,
     notebook_label: str = "",
+    root: Path | None = None,
     force: bool = False,
 ) -> ExportResult:
-    """Write the bundle atomically; refuse to overwrite a generated file the user edited."""
-    manifest = _manifest(directory)
-    previous: dict[str, str] = manifest.get("files") or {}
-    env_target = directory / ENV_FILE
-    if env_file is not None and env_target.is_file() and env_target.read_bytes() == env_file:
-        env_file = None
-    # Secrets are not hashed into the manifest: an edit shows as a function.env newer than it.
-    manifest_path = directory / MANIFEST
-    if (
-        env_file is not None
-        and env_target.is_file()
-        and not force
-        and (
-            not manifest_path.is_file()
-            or env_target.stat().st_mtime_ns > manifest_path.stat().st_mtime_ns
-        )
-    ):
-        raise ExportError(
-            f"{env_target} was edited after the last export and would be replaced by the "
-            "values in the notebook's .env file; merge them there, or re-run with --force"
-        )
-    if not force:
-        for name, digest in sorted(previous.items()):
-            target = directory / name
-            if target.is_file() and _digest(target.read_bytes()) != digest:
-                raise ExportError(
-                    f"{target} was edited after the last export; move your change into the "
-                    "notebook or the templates, or re-run with --force to overwrite it"
-                )
-        for name in sorted(files):
-            target = directory / name
-            if name not in previous and target.exists() and target.read_bytes() != files[name]:
-                raise ExportError(
-                    f"{target} exists and was not written by knotebook; "
-                    "choose another --output-dir or re-run with --force"
-                )
+    """Write the bundle atomically; refuse to lose a file the user edited (``guard``)."""
+    guard.check(files, directory, notebook_label=notebook_label, root=root, force=force)
+    previous: dict[str, str] = guard.manifest(directory).get("files") or {}
+    decision = guard.env_decision(
+        directory, env[0] if env else None, from_notebook=bool(env and env[1]), force=force
+    )
     written, unchanged = [], []
     try:
         for name in sorted(files):
@@ -272,28 +222,28 @@ def write(
                 continue
             _atomic_write(target, files[name])
             written.append(name)
-        if env_file is not None:
-            _atomic_write(directory / ENV_FILE, env_file)
+        if decision.backup:
+            current = (directory / ENV_FILE).read_bytes()
+            _atomic_write(directory / guard.ENV_BACKUP, current, mode=0o600)
+            written.append(guard.ENV_BACKUP)
+        if decision.write is not None:
+            _atomic_write(directory / ENV_FILE, decision.write, mode=0o600)
             written.append(ENV_FILE)
+        if decision.record is not None:
+            _atomic_write(directory / guard.LOCAL_STATE, guard.local_state_bytes(decision.record))
         removed = []
         for name in sorted(set(previous) - set(files)):
             stale = directory / name
             if stale.is_file():
                 stale.unlink()
                 removed.append(name)
-        digest = source_hash(files)
-        record = {
-            "generator": f"knotebook {__version__}",
-            "notebook": notebook_label,
-            "source_hash": digest,
-            "files": {name: _digest(files[name]) for name in sorted(files)},
-        }
-        _atomic_write(
-            directory / MANIFEST, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()
-        )
+        manifest = guard.manifest_bytes(files, notebook_label, __version__)
+        _atomic_write(directory / MANIFEST, manifest)
     except OSError as exc:
         raise ExportError(f"cannot write {exc.filename or directory}: {exc.strerror}") from None
-    return ExportResult(directory, tuple(written), tuple(unchanged), tuple(removed), digest)
+    return ExportResult(
+        directory, tuple(written), tuple(unchanged), tuple(removed), source_hash(files)
+    )
 
 
 def notebook_label(path: Path, root: Path) -> str:
@@ -318,8 +268,9 @@ def export(
     if base.exists() and not base.is_dir():
         raise ExportError(f"{base} is not a directory")
     directory = base / function.settings.name
-    env_file = _env_file(function, directory)
-    return write(files, directory, env_file=env_file, notebook_label=label, force=force)
+    return write(
+        files, directory, env=env_file(function), notebook_label=label, root=root, force=force
+    )
 
 
 def check_fresh(notebook_path: str | Path, output_dir: str | Path | None = None) -> str:
@@ -335,7 +286,7 @@ def check_fresh(notebook_path: str | Path, output_dir: str | Path | None = None)
     files = render(function, root, notebook_label(path, root))
     base = Path(output_dir) if output_dir is not None else root / "export"
     directory = base / function.settings.name
-    manifest = _manifest(directory)
+    manifest = guard.manifest(directory)
     if not manifest:
         return f"not exported: run knotebook export {path}"
     if manifest.get("source_hash") != source_hash(files):

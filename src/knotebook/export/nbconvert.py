@@ -1,8 +1,11 @@
 """``jupyter nbconvert --to knotebook``: the exporter registered under ``nbconvert.exporters``.
 
-The main output is ``handler.py``; the other bundle files travel in ``resources["outputs"]``,
-so nbconvert's writer puts the whole bundle in ``<output-dir>/<function-name>/``. Without
-``--output-dir`` it goes to the project's ``export/`` folder, as ``knotebook export`` does.
+The bundle is written the way ``knotebook export`` writes it: the same edit guard (a generated
+file the user edited is not overwritten; ``--KnotebookExporter.force=True`` overrides it), the
+same atomic writes, ``.knotebook.json`` and ``k8s/function.env``. nbconvert's writer then
+writes the main output, ``handler.py``, again with the same bytes. Without ``--output-dir``
+the bundle goes to the project's ``export/`` folder, as ``knotebook export`` does. With
+``--stdout`` nothing is written: ``handler.py`` goes to standard output.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from nbconvert.exporters import Exporter
+from traitlets import Bool
 
 from knotebook import notebook
-
 from knotebook.export import exporter
 
 
@@ -22,9 +25,14 @@ class KnotebookExporter(Exporter):
 
     export_from_notebook = "knotebook bundle"
     output_mimetype = "text/x-python"
+    force = Bool(False, help="Overwrite generated files that were edited.").tag(config=True)
 
     def _file_extension_default(self) -> str:
         return ".py"
+
+    def _writes_files(self) -> bool:
+        writer = str(self.config.get("NbConvertApp", {}).get("writer_class") or "FilesWriter")
+        return writer.lower().rsplit(".", 1)[-1] in {"files", "fileswriter"}
 
     # Exporter's stub says a NotebookNode comes back; text exporters (as nbconvert's own
     # TemplateExporter) return the output as a string, which is what nbconvert writes.
@@ -37,15 +45,21 @@ class KnotebookExporter(Exporter):
         path = folder / f"{name}.ipynb"
         function = notebook.from_node(nb_copy, path)
         root = exporter.find_templates(folder)
-        files = exporter.render(function, root, exporter.notebook_label(path, root))
+        label = exporter.notebook_label(path, root)
+        files = exporter.render(function, root, label)
         assert function.settings is not None
         bundle = function.settings.name
-        if not self.config.get("FilesWriter", {}).get("build_directory"):
-            bundle = str(root / "export" / bundle)
-        handler = files.pop("handler.py").decode("utf-8")
-        resources["unique_key"] = f"{bundle}/handler"
+        build_directory = self.config.get("FilesWriter", {}).get("build_directory")
+        directory = Path(build_directory) / bundle if build_directory else root / "export" / bundle
+        if self._writes_files():
+            exporter.write(
+                files,
+                directory,
+                env=exporter.env_file(function),
+                notebook_label=label,
+                root=root,
+                force=self.force,
+            )
+        resources["unique_key"] = f"{bundle if build_directory else directory}/handler"
         resources["output_extension"] = ".py"
-        resources.setdefault("outputs", {}).update(
-            {f"{bundle}/{name}": data for name, data in files.items()}
-        )
-        return handler, resources
+        return files["handler.py"].decode("utf-8"), resources
