@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from knotebook.cli.options import CONTEXT, set_option
 from knotebook.errors import KnotebookError
 from knotebook.events import api, envelopes, registry, samples
 from knotebook.events.knobs import parse_assignments
@@ -32,7 +33,7 @@ def _check_version(_ctx: click.Context, _param: click.Parameter, value: str | No
 
 @click.group(
     "events",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=CONTEXT,
     epilog="""\b
 Examples:
   knotebook events list --search snapshot
@@ -73,15 +74,6 @@ def list_cmd(search: str | None, kind: str | None, vsphere: str | None, as_json:
     lines = [f"{r.id:<{width}}  {r.kind:<13}  {_versions(r):<11}  {r.description}" for r in rows]
     click.echo("\n".join(lines))
     click.echo(f"{len(rows)} event ids", err=True)
-
-
-set_option = click.option(
-    "--set",
-    "assignments",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Set a payload field (JSON values are parsed), e.g. Vm.Name=web-01.",
-)
 
 
 def _event_options(func: Any) -> Any:

@@ -11,12 +11,10 @@ from typing import Any
 import click
 
 from knotebook import events, local
-from knotebook.cli.events import set_option
+from knotebook.cli.options import CONTEXT, no_venv_option, port_option, set_option
 from knotebook.errors import KnotebookError
 from knotebook.events.knobs import parse_assignments
 from knotebook.local import delivery, process, runstate
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _say(message: str) -> None:
@@ -74,12 +72,8 @@ def _serve_until_interrupted(server: process.Server) -> int | None:
 
 @click.command("run", context_settings=CONTEXT)
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--port", type=int, help="Port [default: 8080, or a free one if 8080 is taken].")
-@click.option(
-    "--no-venv",
-    is_flag=True,
-    help="Use knotebook's own packages instead of a venv made from requirements.txt.",
-)
+@port_option
+@no_venv_option
 def run(path: Path, port: int | None, no_venv: bool) -> None:
     """Serve a bundle locally as Knative would run its image, until Ctrl-C.
 
@@ -179,12 +173,8 @@ def invoke(
 @click.command("dev", context_settings=CONTEXT)
 @click.argument("notebook", type=click.Path(path_type=Path, dir_okay=False))
 @event_options
-@click.option("--port", type=int, help="Port [default: 8080, or a free one if 8080 is taken].")
-@click.option(
-    "--no-venv",
-    is_flag=True,
-    help="Use knotebook's own packages instead of a venv made from requirements.txt.",
-)
+@port_option
+@no_venv_option
 def dev(
     notebook: Path,
     event_spec: str | None,
@@ -244,11 +234,7 @@ def dev(
     show_default=True,
     help="Multiply the Triggers' backoff delays (0.1 = ten times faster retries).",
 )
-@click.option(
-    "--no-venv",
-    is_flag=True,
-    help="Use knotebook's own packages instead of a venv made from requirements.txt.",
-)
+@no_venv_option
 def broker(
     bundles: tuple[Path, ...], port: int, host: str, backoff_scale: float, no_venv: bool
 ) -> None:

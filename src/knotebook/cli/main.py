@@ -15,9 +15,8 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import click  # noqa: E402
 
 from knotebook import __version__  # noqa: E402
+from knotebook.cli.options import CONTEXT  # noqa: E402
 from knotebook.errors import KnotebookError  # noqa: E402
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class Group(click.Group):
@@ -285,10 +284,10 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
 def _register_commands() -> None:
     """Command groups that live beside the code they drive."""
     from knotebook.cli.events import events_group
+    from knotebook.cli.lab import lab_command
     from knotebook.cli.local import broker, dev, invoke, run
     from knotebook.cli.scaffold import init_ci, init_command, new_command
-    from knotebook.lab.server import lab_command
-    from knotebook.vcenter.cli import record_command, source_command, vcsim_command
+    from knotebook.cli.vcenter import record_command, source_command, vcsim_command
 
     events_group.add_command(record_command, "record")
     main.add_command(events_group, "events")

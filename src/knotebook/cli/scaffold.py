@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from knotebook.cli.options import CONTEXT
 from knotebook.errors import KnotebookError
 from knotebook.project import templates
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _next(steps: list[tuple[str, str]]) -> None:

@@ -16,9 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-
-import click
 
 from knotebook.errors import KnotebookError
 
@@ -86,25 +85,13 @@ def lab_url(port: int, token: str, notebook: str | None = None) -> str:
     return f"http://{HOST}:{port}{path}?token={token}"
 
 
-@click.command("lab", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument(
-    "target", default="notebooks", type=click.Path(path_type=Path, exists=False), required=False
-)
-@click.option("--port", type=int, help="Port on 127.0.0.1 [default: 8888 or the next free one].")
-@click.option(
-    "--timeout", default=120.0, show_default=True, help="Seconds to wait for JupyterLab to answer."
-)
-def lab_command(target: Path, port: int | None, timeout: float) -> None:
-    """Start JupyterLab on notebooks/ (or TARGET, a folder or a notebook), bound to localhost.
+def serve(
+    target: Path, port: int | None, timeout: float, say: Callable[[str], None]
+) -> subprocess.Popen[bytes]:
+    """Start JupyterLab on ``target`` (a folder or a notebook) and wait until it answers.
 
-    The kernel is this environment's Python, with knotebook installed: `%load_ext knotebook`
-    works. The token is $JUPYTER_TOKEN, or a new random one; the URL with the token is printed
-    when the server is ready. Ctrl-C stops it.
-
-    \b
-    Examples:
-      knotebook lab
-      knotebook lab notebooks/vm_created.ipynb --port 8899
+    ``say`` gets the progress and, once the server is ready, the URL with its token. Ctrl-C and
+    SIGTERM reach JupyterLab, which shuts down; the caller waits for the returned process.
     """
     notebook = None
     if target.suffix == ".ipynb":
@@ -126,7 +113,7 @@ def lab_command(target: Path, port: int | None, timeout: float) -> None:
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
     command = jupyter_command(folder, port)
-    click.echo(f"Starting JupyterLab on {folder} ({' '.join(command[:2])}) ...", err=True)
+    say(f"Starting JupyterLab on {folder} ({' '.join(command[:2])}) ...")
     process = subprocess.Popen(command, env=env)
     # Ctrl-C reaches JupyterLab directly (same process group): it asks, then shuts down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -141,14 +128,9 @@ def lab_command(target: Path, port: int | None, timeout: float) -> None:
         time.sleep(0.2)
     url = lab_url(port, token, notebook)
     bar = "-" * min(len(url), 100)
-    click.echo(
+    print(
         f"\n{bar}\nJupyterLab is running on {folder} (localhost only). Open:\n\n    {url}\n\n"
         f"Press Ctrl-C twice to stop it.\n{bar}\n",
-        err=False,
+        flush=True,
     )
-    sys.stdout.flush()
-    sys.exit(process.wait())
-
-
-if __name__ == "__main__":
-    lab_command()
+    return process

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
+from knotebook.cli.options import CONTEXT
 from knotebook.errors import KnotebookError
 from knotebook.events import envelopes
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_TO = "http://127.0.0.1:8800/"
 
 
