@@ -11,7 +11,6 @@ from knotebook.errors import KnotebookError
 from knotebook.project import templates
 
 
-
 def _next(steps: list[tuple[str, str]]) -> None:
     """Print the next commands, their comments aligned."""
     width = max(len(command) for command, _ in steps)

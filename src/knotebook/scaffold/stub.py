@@ -35,7 +35,8 @@ def fields(event_ids: list[str]) -> tuple[list[str], list[str], bool]:
     entities: list[str] = []
     scalars: list[str] = []
     arguments = False
-    datas = [events.sample(event_id).get_data() or {} for event_id in event_ids]
+    payloads = [events.sample(event_id).get_data() for event_id in event_ids]
+    datas: list[dict[str, Any]] = [d for d in payloads if isinstance(d, dict)]
     for name in ENTITIES:
         if any(_is_entity(data.get(name)) for data in datas):
             entities.append(name)
