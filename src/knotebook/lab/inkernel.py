@@ -32,7 +32,7 @@ from werkzeug.test import Client
 
 from knotebook import events, notebook
 from knotebook.errors import KnotebookError, NotebookError
-from knotebook.export import exporter
+from knotebook.export import exporter, guard
 from knotebook.local import delivery
 from knotebook.notebook.conventions import Cell, FunctionNotebook
 from knotebook.project import envfile
@@ -631,10 +631,11 @@ def export(
     files = exporter.render(kf.function, kf.root, kf.label)
     base = Path(output_dir) if output_dir is not None else kf.root / "export"
     directory = base / kf.name
-    env_file = exporter._env_file(kf.function, directory)
+    env = exporter.env_file(kf.function)
+    decision = guard.env_decision(directory, env[0], from_notebook=env[1], force=force)
     planned = dict(files)
-    if env_file is not None:
-        planned[exporter.ENV_FILE] = env_file
+    if decision.write is not None:
+        planned[exporter.ENV_FILE] = decision.write
     before = {
         name: (directory / name).read_bytes() for name in planned if (directory / name).is_file()
     }
@@ -650,7 +651,7 @@ def export(
         removed: tuple[str, ...] = ()
     else:
         result = exporter.write(
-            files, directory, env_file=env_file, notebook_label=kf.label, force=force
+            files, directory, env=env, notebook_label=kf.label, root=kf.root, force=force
         )
         written, unchanged, removed = result.written, result.unchanged, result.removed
     diffs = {
