@@ -576,12 +576,182 @@ and the Triggers filter on both).
     ]
 
 
+def vm_attr():
+    return [
+        md("""
+# VM attributes: a function that acts back on vCenter
+
+In the spirit of VEBA's `kn-py-vm-attr`: when a VM is created or cloned, the function sets two
+custom attributes on it through pyVmomi, who created it (`vm-owner`) and when
+(`vm-creation-date`). It logs in with `VCENTER_URL`, `VCENTER_USER`, `VCENTER_PASSWORD` and
+`VCENTER_INSECURE`, from its secret once deployed.
+
+Nothing here needs a real vCenter. `VCENTER = "simulator"` makes `knotebook validate` start
+govmomi's vCenter simulator for this notebook and pass its login in those same variables; run
+interactively, the notebook starts a simulator of its own. The notebook then creates a VM in
+the simulator, takes the event the simulator *posted* (converted to exactly what VEBA
+delivers), runs the handler on it and reads the attributes back.
+"""),
+        code("""
+# knotebook: settings
+FUNCTION_NAME = "vm-attr"
+EVENT_TYPES = ["VmCreatedEvent", "VmClonedEvent"]
+ENVELOPE = "tanzu"  # "tanzu": VEBA 0.8+ (com.vmware.vsphere.<Id>.v0); "router": VEBA <= 0.7
+ENV_VARS = ["VCENTER_URL", "VCENTER_USER", "VCENTER_PASSWORD", "VCENTER_INSECURE"]
+VCENTER = "simulator"  # knotebook validate starts a vCenter simulator for this notebook
+"""),
+        code(
+            """
+EVENT = "VmCreatedEvent"  # the kind of event this notebook provokes and handles
+""",
+            "parameters",
+        ),
+        md("""
+## A vCenter to act on
+
+Under `knotebook validate` the simulator's login is already in the environment; otherwise
+this starts one (it stops at the end of the notebook, or with the kernel).
+"""),
+        code("""
+import logging
+import os
+
+from knotebook import events, vcenter
+from knotebook.vcenter import inventory
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", force=True)
+own_simulator = None
+if not os.environ.get("VCENTER_URL"):
+    own_simulator = vcenter.start()
+    os.environ.update(own_simulator.env())
+si = vcenter.connect(vcenter.credentials())
+si.content.about.fullName, os.environ["VCENTER_URL"]
+"""),
+        md("""
+## Provoke the event, capture it
+
+Create a VM (and clone it, for `VmClonedEvent`), then take what the simulator posted since:
+`vcenter.captured` converts pyVmomi's events to VEBA's payload (govmomi JSON: PascalCase,
+MoRefs as `{"Type", "Value"}`, explicit nulls) inside the envelope, as `knotebook source` and
+`knotebook events record` do.
+"""),
+        code("""
+mark = vcenter.watermark(si)
+vm = inventory.create_vm(si, f"demo-{mark}")
+if EVENT == "VmClonedEvent":
+    vm = inventory.clone_vm(si, vm, f"demo-{mark}-clone")
+wanted = events.trigger_attributes(EVENT, ENVELOPE)
+captured = [
+    e for e in vcenter.captured(si, mark, envelope=ENVELOPE)
+    if all(e.get_attributes().get(k) == v for k, v in wanted.items())
+]
+event = captured[-1]
+data = event.get_data()
+assert data["Vm"]["Vm"]["Value"] == vm._moId
+assert list(data) == list(events.event_data(EVENT)), "not VEBA's shape for this event"
+{key: data[key] for key in ("Key", "UserName", "CreatedTime", "Vm", "FullFormattedMessage")}
+"""),
+        md("""
+## The function
+
+It looks the VM up by the MoRef in the event, defines the attributes on first use and sets
+them. A VM that is already gone (or an event without one) is logged and acknowledged: a retry
+would not help.
+"""),
+        code("""
+# knotebook: function
+import logging
+import os
+from urllib.parse import urlsplit
+
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim, vmodl
+
+log = logging.getLogger("vm-attr")
+OWNER, CREATED = "vm-owner", "vm-creation-date"
+
+
+def connect():
+    \"\"\"A vCenter session from the VCENTER_URL, _USER, _PASSWORD and _INSECURE variables.\"\"\"
+    url = urlsplit(os.environ["VCENTER_URL"])
+    return SmartConnect(
+        host=url.hostname,
+        port=url.port or 443,
+        path=url.path or "/sdk",
+        user=os.environ["VCENTER_USER"],
+        pwd=os.environ["VCENTER_PASSWORD"],
+        disableSslCertValidation=os.environ.get("VCENTER_INSECURE", "").lower() in ("1", "true"),
+    )
+
+
+def field_key(manager, name):
+    \"\"\"The key of a VM custom attribute, defined on first use.\"\"\"
+    for field in manager.field or []:
+        if field.name == name:
+            return field.key
+    return manager.AddCustomFieldDef(name=name, moType=vim.VirtualMachine).key
+
+
+def handler(event):
+    \"\"\"Set vm-owner and vm-creation-date on the VM the event names.\"\"\"
+    data = event.get_data() or {}
+    moref = ((data.get("Vm") or {}).get("Vm") or {}).get("Value")
+    if not moref:
+        log.warning("event %s names no VM", event.get_id())
+        return None
+    si = connect()
+    try:
+        vm = vim.VirtualMachine(moref, si._stub)
+        try:
+            name = vm.name
+        except vmodl.fault.ManagedObjectNotFound:
+            log.warning("VM %s is gone; nothing to set", moref)
+            return None
+        manager = si.content.customFieldsManager
+        owner = data.get("UserName") or "unknown"
+        manager.SetField(entity=vm, key=field_key(manager, OWNER), value=owner)
+        manager.SetField(entity=vm, key=field_key(manager, CREATED), value=data["CreatedTime"])
+        log.info("%s (%s): %s=%s, %s=%s", name, moref, OWNER, owner, CREATED, data["CreatedTime"])
+    finally:
+        Disconnect(si)
+    return None
+"""),
+        md("""
+## Run it on the captured event, read the attributes back
+"""),
+        code("""
+assert handler(event) is None
+values = inventory.custom_values(si, vm)
+assert values["vm-owner"] == data["UserName"], values
+assert values["vm-creation-date"] == data["CreatedTime"], values
+values
+"""),
+        code("""
+vcenter.client.disconnect(si)
+if own_simulator is not None:
+    own_simulator.stop()
+"""),
+        md("""
+## The whole pipeline on one machine
+
+```bash
+knotebook vcsim --env-file notebooks/vm_attr.env   # terminal 1: the simulator
+knotebook export notebooks/vm_attr.ipynb           # function.env now holds its login
+knotebook broker export/vm-attr                    # terminal 2
+knotebook source --credentials notebooks/vm_attr.env   # terminal 3: VSphereSource
+```
+Create a VM in the simulator (pyVmomi, govc): the function sets its attributes.
+"""),
+    ]
+
+
 NOTEBOOKS = {
     "explore_events.ipynb": explore_events,
     "vm_created.ipynb": vm_created,
     "alarm_notify.ipynb": alarm_notify,
     "vm_reconfigured.ipynb": vm_reconfigured,
     "login_audit.ipynb": login_audit,
+    "vm_attr.ipynb": vm_attr,
 }
 
 

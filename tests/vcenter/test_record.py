@@ -9,8 +9,7 @@ from pyVmomi import vim
 
 from knotebook import events
 from knotebook.vcenter import record
-
-from .vsphere import find, wait
+from knotebook.vcenter.inventory import find, wait
 
 
 def _record(cli, vcsim, project: Path, *args: str):

@@ -12,8 +12,7 @@ from knotebook import vcenter
 from knotebook.errors import KnotebookError
 from knotebook.events import samples
 from knotebook.vcenter import client, convert
-
-from .vsphere import clone_vm, create_vm, find, wait
+from knotebook.vcenter.inventory import clone_vm, create_vm, find, wait
 
 
 def shape(value: Any) -> Any:
