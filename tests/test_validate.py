@@ -9,6 +9,7 @@ from knotebook.validate import Options, Run
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "picky"
 EVENT_TYPES = ["VmCreatedEvent", "AlarmStatusChangedEvent"]
+ENVELOPE = "tanzu"
 """
 PARAMS = ('EVENT = "VmCreatedEvent"', ["parameters"])
 PICKY = """# knotebook: function

@@ -20,6 +20,7 @@ LEAKY = """# knotebook: settings
 FUNCTION_NAME = "leaky"
 EVENT_TYPES = ["VmCreatedEvent"]
 ENV_VARS = ["API_TOKEN", "OTHER"]
+ENVELOPE = "tanzu"
 """
 LEAKY_HANDLER = """# knotebook: function
 import os

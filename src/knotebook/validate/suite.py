@@ -11,7 +11,8 @@ from pathlib import Path
 from knotebook.errors import KnotebookError
 from knotebook.export.exporter import check_fresh
 from knotebook.validate import contract as contract_check
-from knotebook.validate.runner import Options, Run, RunResult, discover, plan, run_all
+from knotebook.validate.runner import Options, Run, RunResult, discover, plan
+from knotebook.validate.scheduler import run_all
 from knotebook.vcenter import outside
 
 Progress = Callable[[RunResult], None]

@@ -1,0 +1,69 @@
+"""The validation kernel's entry point: ``python -m knotebook.validate.kernelboot -f CONN``.
+
+An ordinary ipykernel, with two differences that only change how fast it is ready:
+
+- the modules named in ``KNOTEBOOK_PRELOAD`` (comma-separated) are imported before the kernel
+  starts, while the validate process is busy with other notebooks, rather than inside the first
+  run's cells;
+- ``rfc3987_syntax`` is kept out, as the CLI does: jsonschema imports it when it is installed and
+  it compiles three Earley parsers at import (about 1 s before nbformat, hence ``%load_ext
+  knotebook``, can load), for IRI formats no notebook checks.
+
+``reset()`` puts a used kernel back to the state a fresh one starts in, between two runs of a
+notebook: user namespace, environment variables, working directory and logging handlers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import sys
+
+_saved: dict[str, object] = {}
+
+
+def snapshot() -> None:
+    """Remember the fresh kernel's environment, cwd and root logging (before any run)."""
+    root = logging.getLogger()
+    _saved.update(
+        environ=dict(os.environ), cwd=os.getcwd(), level=root.level, handlers=list(root.handlers)
+    )
+
+
+def reset() -> None:
+    """``%reset -f`` plus what it leaves behind: ``os.environ``, the cwd, root logging."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.reset(new_session=False)
+    if not _saved:
+        return
+    os.environ.clear()
+    os.environ.update(_saved["environ"])  # type: ignore[arg-type]
+    os.chdir(_saved["cwd"])  # type: ignore[arg-type]
+    root = logging.getLogger()
+    root.setLevel(_saved["level"])  # type: ignore[arg-type]
+    handlers: list[logging.Handler] = _saved["handlers"]  # type: ignore[assignment]
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+
+
+def main() -> None:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    for name in filter(None, os.environ.pop("KNOTEBOOK_PRELOAD", "").split(",")):
+        with contextlib.suppress(Exception):  # the notebook's own import reports the problem
+            importlib.import_module(name)
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+
+
+if __name__ == "__main__":
+    main()

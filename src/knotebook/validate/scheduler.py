@@ -1,0 +1,166 @@
+"""Spread planned runs over kernels: one kernel per notebook (or per share of a notebook's runs
+when there are fewer notebooks than jobs), the next kernels launched while the current ones
+work, contract checks alongside. Ctrl-C interrupts the kernels, lets the running cells stop,
+and returns what finished with the rest marked as interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+from pathlib import Path
+
+from knotebook.errors import KnotebookError
+from knotebook.validate.execute import NotebookRunner
+from knotebook.validate.runner import Options, Run, RunResult
+
+Progress = Callable[[RunResult], None]
+INTERRUPTED = "interrupted (Ctrl-C)"
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped validation; ``results`` holds every row, unfinished ones marked."""
+
+    def __init__(self, results: list[RunResult]) -> None:
+        super().__init__(INTERRUPTED)
+        self.results = results
+
+
+def _chunks(runs: list[Run], count: int) -> list[list[Run]]:
+    size = math.ceil(len(runs) / max(count, 1))
+    return [runs[i : i + size] for i in range(0, len(runs), size)]
+
+
+def tasks(runs: Sequence[Run], jobs: int) -> list[list[Run]]:
+    """Runs grouped by notebook; a notebook's runs split when notebooks are fewer than jobs."""
+    by_notebook: dict[Path, list[Run]] = {}
+    for run in runs:
+        by_notebook.setdefault(run.notebook, []).append(run)
+    spare = max(1, jobs // max(len(by_notebook), 1))
+    return [c for group in by_notebook.values() for c in _chunks(group, min(spare, len(group)))]
+
+
+class _Runners:
+    """Task i's runner, created (its kernel launched) up to ``ahead`` tasks before it is due."""
+
+    def __init__(self, chunks: list[list[Run]], output_root: Path, ahead: int) -> None:
+        self.chunks = chunks
+        self.output_root = output_root
+        self.ahead = ahead
+        self.made: dict[int, NotebookRunner | KnotebookError] = {}
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def _make(self, index: int) -> NotebookRunner | KnotebookError:
+        with self.lock:
+            if index not in self.made:
+                try:
+                    runner = NotebookRunner(self.chunks[index][0].notebook, self.output_root)
+                    if not self.closed:
+                        runner.kernel.launch()
+                    self.made[index] = runner
+                except KnotebookError as exc:  # a bad .env line: this notebook's rows fail
+                    self.made[index] = exc
+            return self.made[index]
+
+    def take(self, index: int) -> NotebookRunner | KnotebookError:
+        for upcoming in range(index + 1, min(index + 1 + self.ahead, len(self.chunks))):
+            self._make(upcoming)
+        return self._make(index)
+
+    def interrupt(self) -> None:
+        with self.lock:
+            self.closed = True
+            for runner in self.made.values():
+                if isinstance(runner, NotebookRunner):
+                    runner.kernel.interrupt()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            runners = list(self.made.values())
+        for runner in runners:
+            if isinstance(runner, NotebookRunner):
+                runner.close()
+
+
+def run_all(
+    runs: Sequence[Run],
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    side: Sequence[Callable[[], list[RunResult]]] = (),
+) -> list[RunResult]:
+    """Execute ``runs`` (results in plan order) and the ``side`` jobs (contract checks), whose
+    results follow. Raises ``Interrupted`` on Ctrl-C, after the kernels stopped."""
+    jobs = max(1, options.jobs)
+    chunks = tasks(runs, jobs)
+    runners = _Runners(chunks, options.output_root, ahead=jobs)
+    stop = threading.Event()
+    lock = threading.Lock()
+    results: dict[Run, RunResult] = {}
+    extra: list[RunResult] = []
+
+    def report(result: RunResult) -> None:
+        if progress is not None:
+            progress(result)
+
+    def work(index: int) -> None:
+        if stop.is_set():
+            return
+        runner = runners.take(index)
+        for run in chunks[index]:
+            if stop.is_set():
+                return
+            if isinstance(runner, KnotebookError):
+                result = RunResult(run.notebook, run.name, False, 0.0, None, str(runner))
+            else:
+                result = runner.run(run)
+                if stop.is_set() and not result.ok:
+                    result = replace(result, error=f"{INTERRUPTED}: {result.error}")
+            with lock:
+                results[run] = result
+                report(result)
+        if isinstance(runner, NotebookRunner):
+            runner.close()
+
+    def side_job(job: Callable[[], list[RunResult]]) -> None:
+        if stop.is_set():
+            return
+        for result in job():
+            with lock:
+                extra.append(result)
+                report(result)
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="knotebook-run")
+    sides = ThreadPoolExecutor(max_workers=2, thread_name_prefix="knotebook-contract")
+    futures: list[Future[None]] = [pool.submit(work, i) for i in range(len(chunks))]
+    futures += [sides.submit(side_job, job) for job in side]
+    try:
+        try:
+            for future in futures:
+                future.result()
+        except KeyboardInterrupt:
+            stop.set()
+            runners.interrupt()
+            wait(futures)
+            raise Interrupted(_complete(runs, results, extra)) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        sides.shutdown(wait=True, cancel_futures=True)
+        runners.close()
+    return [results[run] for run in runs] + extra
+
+
+def _complete(
+    runs: Sequence[Run], results: dict[Run, RunResult], extra: list[RunResult]
+) -> list[RunResult]:
+    rows = [
+        results.get(run) or RunResult(run.notebook, run.name, False, 0.0, None, INTERRUPTED)
+        for run in runs
+    ]
+    return rows + extra
+
