@@ -33,7 +33,7 @@ class KeptClientEngine(NBClientEngine):
     """nbclient with the kernel client we keep (``kc=``), so no client starts per run."""
 
     @classmethod
-    def execute_managed_notebook(  # type: ignore[override]
+    def execute_managed_notebook(
         cls,
         nb_man: Any,
         kernel_name: str,

@@ -20,16 +20,24 @@ import importlib
 import logging
 import os
 import sys
+from dataclasses import dataclass
 
-_saved: dict[str, object] = {}
+
+@dataclass
+class _State:
+    environ: dict[str, str]
+    cwd: str
+    level: int
+    handlers: list[logging.Handler]
+
+
+_saved: list[_State] = []
 
 
 def snapshot() -> None:
     """Remember the fresh kernel's environment, cwd and root logging (before any run)."""
     root = logging.getLogger()
-    _saved.update(
-        environ=dict(os.environ), cwd=os.getcwd(), level=root.level, handlers=list(root.handlers)
-    )
+    _saved[:] = [_State(dict(os.environ), os.getcwd(), root.level, list(root.handlers))]
 
 
 def reset() -> None:
@@ -41,16 +49,16 @@ def reset() -> None:
         shell.reset(new_session=False)
     if not _saved:
         return
+    state = _saved[0]
     os.environ.clear()
-    os.environ.update(_saved["environ"])  # type: ignore[arg-type]
-    os.chdir(_saved["cwd"])  # type: ignore[arg-type]
+    os.environ.update(state.environ)
+    os.chdir(state.cwd)
     root = logging.getLogger()
-    root.setLevel(_saved["level"])  # type: ignore[arg-type]
-    handlers: list[logging.Handler] = _saved["handlers"]  # type: ignore[assignment]
+    root.setLevel(state.level)
     for handler in list(root.handlers):
-        if handler not in handlers:
+        if handler not in state.handlers:
             root.removeHandler(handler)
-    for handler in handlers:
+    for handler in state.handlers:
         if handler not in root.handlers:
             root.addHandler(handler)
 

@@ -163,4 +163,3 @@ def _complete(
         for run in runs
     ]
     return rows + extra
-
