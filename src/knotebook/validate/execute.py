@@ -23,6 +23,7 @@ from knotebook import notebook
 from knotebook.validate import masking
 from knotebook.validate.kernels import NAME, Kernel, preloads
 from knotebook.validate.runner import Run, RunResult, notebook_env
+from knotebook.vcenter import outside
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -99,14 +100,11 @@ class NotebookRunner:
         self.env = notebook_env(path)
         function = notebook.from_node(self.nb, path)
         self.secrets = masking.secret_values(function, self.env)
-        self.kernel = kernel or self.make_kernel(path, self.nb, self.env)
-
-    @staticmethod
-    def make_kernel(path: Path, nb: Any, env: dict[str, str]) -> Kernel:
-        return Kernel(
+        self.outside = outside.for_settings(path, function.settings)
+        self.kernel = kernel or Kernel(
             path.resolve().parent,
-            {**env, "KNOTEBOOK_NOTEBOOK": str(path.resolve())},
-            preloads(nb),
+            {**self.env, **self.outside.env(), "KNOTEBOOK_NOTEBOOK": str(path.resolve())},
+            preloads(self.nb),
         )
 
     def output_path(self, run: Run) -> Path:
@@ -155,8 +153,13 @@ class NotebookRunner:
             not error,
             time.perf_counter() - started,
             written,
-            masking.mask_text(error, self.secrets),
+            self.mask(error),
+            requests=outside.summarize(self.outside.take(), self.mask),
         )
+
+    def mask(self, text: str) -> str:
+        return masking.mask_text(text, self.secrets)
 
     def close(self) -> None:
         self.kernel.close()
+        self.outside.close()

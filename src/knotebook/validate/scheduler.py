@@ -16,6 +16,7 @@ from pathlib import Path
 from knotebook.errors import KnotebookError
 from knotebook.validate.execute import NotebookRunner
 from knotebook.validate.runner import Options, Run, RunResult
+from knotebook.vcenter import outside
 
 Progress = Callable[[RunResult], None]
 INTERRUPTED = "interrupted (Ctrl-C)"
@@ -96,63 +97,71 @@ def run_all(
 ) -> list[RunResult]:
     """Execute ``runs`` (results in plan order) and the ``side`` jobs (contract checks), whose
     results follow. Raises ``Interrupted`` on Ctrl-C, after the kernels stopped."""
-    jobs = max(1, options.jobs)
-    chunks = tasks(runs, jobs)
-    runners = _Runners(chunks, options.output_root, ahead=jobs)
-    stop = threading.Event()
-    lock = threading.Lock()
-    results: dict[Run, RunResult] = {}
-    extra: list[RunResult] = []
+    with outside.standing_in(options.allow_hosts):
+        return _Schedule(runs, options, progress or (lambda _result: None)).run(side)
 
-    def report(result: RunResult) -> None:
-        if progress is not None:
-            progress(result)
 
-    def work(index: int) -> None:
-        if stop.is_set():
+class _Schedule:
+    def __init__(self, runs: Sequence[Run], options: Options, report: Progress) -> None:
+        self.runs = runs
+        self.jobs = max(1, options.jobs)
+        self.chunks = tasks(runs, self.jobs)
+        self.runners = _Runners(self.chunks, options.output_root, ahead=self.jobs)
+        self.report = report
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.results: dict[Run, RunResult] = {}
+        self.extra: list[RunResult] = []
+
+    def _record(self, result: RunResult, run: Run | None = None) -> None:
+        with self.lock:
+            if run is None:
+                self.extra.append(result)
+            else:
+                self.results[run] = result
+            self.report(result)
+
+    def work(self, index: int) -> None:
+        if self.stop.is_set():
             return
-        runner = runners.take(index)
-        for run in chunks[index]:
-            if stop.is_set():
+        runner = self.runners.take(index)
+        for run in self.chunks[index]:
+            if self.stop.is_set():
                 return
             if isinstance(runner, KnotebookError):
                 result = RunResult(run.notebook, run.name, False, 0.0, None, str(runner))
             else:
                 result = runner.run(run)
-                if stop.is_set() and not result.ok:
+                if self.stop.is_set() and not result.ok:
                     result = replace(result, error=f"{INTERRUPTED}: {result.error}")
-            with lock:
-                results[run] = result
-                report(result)
+            self._record(result, run)
         if isinstance(runner, NotebookRunner):
             runner.close()
 
-    def side_job(job: Callable[[], list[RunResult]]) -> None:
-        if stop.is_set():
-            return
-        for result in job():
-            with lock:
-                extra.append(result)
-                report(result)
+    def side_job(self, job: Callable[[], list[RunResult]]) -> None:
+        if not self.stop.is_set():
+            for result in job():
+                self._record(result)
 
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="knotebook-run")
-    sides = ThreadPoolExecutor(max_workers=2, thread_name_prefix="knotebook-contract")
-    futures: list[Future[None]] = [pool.submit(work, i) for i in range(len(chunks))]
-    futures += [sides.submit(side_job, job) for job in side]
-    try:
+    def run(self, side: Sequence[Callable[[], list[RunResult]]]) -> list[RunResult]:
+        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="knotebook-run")
+        sides = ThreadPoolExecutor(max_workers=2, thread_name_prefix="knotebook-contract")
+        futures: list[Future[None]] = [pool.submit(self.work, i) for i in range(len(self.chunks))]
+        futures += [sides.submit(self.side_job, job) for job in side]
         try:
-            for future in futures:
-                future.result()
-        except KeyboardInterrupt:
-            stop.set()
-            runners.interrupt()
-            wait(futures)
-            raise Interrupted(_complete(runs, results, extra)) from None
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        sides.shutdown(wait=True, cancel_futures=True)
-        runners.close()
-    return [results[run] for run in runs] + extra
+            try:
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:
+                self.stop.set()
+                self.runners.interrupt()
+                wait(futures)
+                raise Interrupted(_complete(self.runs, self.results, self.extra)) from None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            sides.shutdown(wait=True, cancel_futures=True)
+            self.runners.close()
+        return [self.results[run] for run in self.runs] + self.extra
 
 
 def _complete(
