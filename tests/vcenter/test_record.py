@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from pyVmomi import vim
 
 from knotebook import events
@@ -65,3 +66,52 @@ def test_recorded_samples_are_project_samples(cli, project, vcsim, monkeypatch):
     assert event.get_attributes()["vsphereapiversion"] == "6.5"
     listing = cli("events", "samples", cwd=project)
     assert recorded[0] in listing.output
+
+
+SETTINGS = """# knotebook: settings
+FUNCTION_NAME = "power-off-log"
+EVENT_TYPES = ["VmPoweredOffEvent"]
+"""
+HANDLER = """# knotebook: function
+import logging
+
+log = logging.getLogger("power-off-log")
+
+
+def handler(event):
+    data = event.get_data()
+    log.info("%s powered off (key %s)", data["Vm"]["Name"], data["Key"])
+"""
+CALL = """from knotebook import events
+
+event = events.sample(EVENT, envelope=ENVELOPE)
+handler(event)
+print("ran on", event.get_attributes()["source"], event.get_data()["Vm"]["Name"])
+"""
+
+
+@pytest.mark.slow
+def test_validate_uses_recorded_samples(cli, project, write_notebook, vcsim):
+    si = vcsim.connect()
+    vm = find(si, vim.VirtualMachine)
+    wait(vm.PowerOffVM_Task())
+    recorded = _record(cli, vcsim, project, "--from-start", "--types", "VmPoweredOffEvent")
+    assert recorded.exit_code == 0 and "1 samples written" in recorded.output
+    name = next((project / "events").glob("VmPoweredOffEvent__*.json")).stem.replace("__", ":")
+    path = write_notebook(
+        "power_off_log.ipynb",
+        SETTINGS,
+        ('EVENT = "VmPoweredOffEvent"\nENVELOPE = "tanzu"', ["parameters"]),
+        HANDLER,
+        CALL,
+    )
+    report = project / "build" / "report.json"
+    args = ("validate", str(path), "--all-samples", "--envelope", "tanzu", "--json", str(report))
+    result = cli(*args, "-j", "1", cwd=project)
+    assert result.exit_code == 0, result.output
+    names = [r["name"] for r in json.loads(report.read_text())["results"]]
+    assert f"{name} (tanzu)" in names  # the papermill run of the recorded sample
+    assert f"contract: {name} (tanzu)" in names  # and the served function got it too
+    executed = project / "build" / "validate" / "power_off_log"
+    run = next(executed.glob(f"{name.replace(':', '_')}*.ipynb")).read_text()
+    assert f"ran on {vcsim.url} {vm.name}" in run

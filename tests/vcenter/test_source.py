@@ -1,0 +1,125 @@
+"""`knotebook source`: live events POSTed as binary-mode CloudEvents, as VEBA's source does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from pyVmomi import vim
+
+from knotebook import vcenter
+from knotebook.vcenter import source
+from knotebook.vcenter.inventory import find, wait
+
+KNOTEBOOK = str(Path(sys.executable).parent / "knotebook")
+
+
+class Sink(ThreadingHTTPServer):
+    """A function stand-in that keeps every request; answers 500 to the first ``fail`` ones."""
+
+    daemon_threads = True
+
+    def __init__(self, fail: int = 0) -> None:
+        super().__init__(("127.0.0.1", 0), _SinkHandler)
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail = fail
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+
+class _SinkHandler(BaseHTTPRequestHandler):
+    server: Sink
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        headers = {k.lower(): v for k, v in self.headers.items()}  # case-insensitive
+        self.server.received.append((headers, body))
+        status = 500 if self.server.fail > 0 else 204
+        self.server.fail -= 1
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    server = Sink()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_binary_mode_tanzu_envelope(vcsim, sink):
+    si = vcsim.connect()
+    wait(find(si, vim.VirtualMachine).PowerOffVM_Task())
+    results = source.run(vcsim.credentials, sink.url, from_start=True, once=True, say=print)
+    assert results and all(r.ok for r in results)
+    by_type = {h["ce-type"]: (h, b) for h, b in sink.received}
+    headers, body = by_type["com.vmware.vsphere.VmPoweredOffEvent.v0"]
+    data = json.loads(body)
+    assert headers["content-type"] == "application/json"
+    assert headers["ce-id"] == str(data["Key"]) and headers["ce-source"] == vcsim.url
+    assert headers["ce-eventclass"] == "event" and headers["ce-vsphereapiversion"] == "6.5"
+    assert "ce-subject" not in headers
+    keys = [int(h["ce-id"]) for h, _ in sink.received]
+    assert keys == sorted(keys) and len(keys) == len(set(keys))  # in order, once each
+
+
+def test_router_envelope_and_retries(vcsim, sink):
+    sink.fail = 2
+    si = vcsim.connect()
+    mark = vcenter.watermark(si)
+    wait(find(si, vim.VirtualMachine).PowerOffVM_Task())
+    feed = source.Feed.open(vcsim.credentials, watermark=mark)
+    try:
+        off = [e for e in feed.poll() if e._wsdlName == "VmPoweredOffEvent"]
+        event = feed.cloudevent(off[-1], "router")
+    finally:
+        feed.close()
+    result = source.deliver(sink.url, event, backoff=0.01)
+    assert result.ok and len(sink.received) == 3  # two 500s, then delivered
+    headers = sink.received[-1][0]
+    assert headers["ce-type"] == "com.vmware.event.router/event"
+    assert headers["ce-subject"] == "VmPoweredOffEvent"
+
+
+def test_cli_once_from_the_environment(vcsim, sink, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **vcsim.env()}
+    done = subprocess.run(
+        [KNOTEBOOK, "source", "--to", sink.url, "--from-start", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "com.vmware.vsphere.DatacenterCreatedEvent.v0 id 1 -> 204" in done.stdout
+    assert len(sink.received) >= 20
+
+
+def test_cli_without_credentials_is_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [KNOTEBOOK, "source", "--vcenter", "https://127.0.0.1:1/sdk"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: no vCenter credentials: set VCENTER_USER and VCENTER_PASSWORD "
+        "(in the environment or a --credentials env file)"
+    ]

@@ -1,0 +1,53 @@
+"""`knotebook vcsim`: prints its URL and login, stops on Ctrl-C and takes the simulator along."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from knotebook.project import envfile
+from knotebook.vcenter import client
+
+KNOTEBOOK = str(Path(sys.executable).parent / "knotebook")
+
+
+@pytest.mark.slow
+def test_runs_until_ctrl_c(vcsim_binary, tmp_path):
+    env_file = tmp_path / "vcsim.env"
+    process = subprocess.Popen(
+        [KNOTEBOOK, "vcsim", "--port", "0", "--vms", "3", "--env-file", str(env_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("vCenter simulator at https://127.0.0.1:")
+        assert "export VCENTER_URL=" in process.stdout.readline()
+        values = envfile.read(env_file)
+        creds = client.credentials(environ=values)
+        assert creds.insecure and creds.user == "user"
+        si = client.connect(creds)
+        assert si.content.about.apiType == "VirtualCenter"
+        client.disconnect(si)
+        port = urlsplit(creds.url).port
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0 and "Stopped." in err and "Traceback" not in err
+    with socket.socket() as probe:  # the simulator went with it
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_build_prints_the_binary(vcsim_binary, cli):
+    result = cli("vcsim", "--build")
+    assert result.exit_code == 0 and result.output.strip() == vcsim_binary
