@@ -39,11 +39,11 @@ def test_typo_in_a_command_suggests_the_right_one(cli):
         ),
         (
             ("try", "export/nothing"),
-            "Error: export/nothing: no such bundle; run knotebook export first\n",
+            "Error: export/nothing: no such bundle or notebook; run knotebook export first\n",
         ),
         (
             ("try", "export/nothing", "--event", "VmCreatedEvnt"),
-            "Error: export/nothing: no such bundle; run knotebook export first\n",
+            "Error: export/nothing: no such bundle or notebook; run knotebook export first\n",
         ),
     ],
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -169,19 +171,31 @@ Examples:
     show_default=True,
     help="structured: the CloudEvent JSON; binary: the data only.",
 )
+@click.option("--force", is_flag=True, help="Overwrite FILE when it exists.")
 @_event_options
-def save_cmd(event_id: str, output: Path, mode: str, **opts: Any) -> None:
-    """Write a sample CloudEvent (or, with --mode binary, its data) to a JSON file."""
+def save_cmd(event_id: str, output: Path, mode: str, force: bool, **opts: Any) -> None:
+    """Write a sample CloudEvent (or, with --mode binary, its data) to a JSON file.
+
+    An existing file is not replaced unless --force is given."""
     event = _build(event_id, opts)
     if mode == "binary":
         payload = envelopes.to_binary(event)[1] + b"\n"
     else:
         payload = envelopes.to_structured(event)
+    if output.exists() and not force:
+        if output.is_file() and output.read_bytes() == payload:
+            click.echo(f"{output} is already this event", err=True)
+            return
+        raise KnotebookError(f"{output} exists; choose another --output or re-run with --force")
+    tmp = output.with_name(f".{output.name}.knotebook.tmp")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(payload)
+        tmp.write_bytes(payload)
+        os.replace(tmp, output)  # atomic: a reader never sees half an event
     except OSError as exc:
-        raise KnotebookError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise KnotebookError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output} ({event.get_type()}, id {event.get_id()})", err=True)
 
 

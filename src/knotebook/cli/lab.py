@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from knotebook.cli.options import CONTEXT, say
+from knotebook.cli.options import CONTEXT, PORT, say
 from knotebook.lab import server
 
 
@@ -15,7 +15,7 @@ from knotebook.lab import server
 @click.argument(
     "target", default="notebooks", type=click.Path(path_type=Path, exists=False), required=False
 )
-@click.option("--port", type=int, help="Port on 127.0.0.1 [default: 8888 or the next free one].")
+@click.option("--port", type=PORT, help="Port on 127.0.0.1 [default: 8888 or the next free one].")
 @click.option(
     "--timeout", default=120.0, show_default=True, help="Seconds to wait for JupyterLab to answer."
 )

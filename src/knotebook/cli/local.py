@@ -11,7 +11,14 @@ from typing import Any
 import click
 
 from knotebook import events, local
-from knotebook.cli.options import CONTEXT, no_venv_option, port_option, set_option
+from knotebook.cli.options import (
+    CONTEXT,
+    PORT,
+    host_option,
+    no_venv_option,
+    port_option,
+    set_option,
+)
 from knotebook.errors import KnotebookError
 from knotebook.events.knobs import parse_assignments
 from knotebook.local import delivery, process, runstate
@@ -73,8 +80,9 @@ def _serve_until_interrupted(server: process.Server) -> int | None:
 @click.command("run", context_settings=CONTEXT)
 @click.argument("path", type=click.Path(path_type=Path))
 @port_option
+@host_option()
 @no_venv_option
-def run(path: Path, port: int | None, no_venv: bool) -> None:
+def run(path: Path, port: int | None, host: str, no_venv: bool) -> None:
     """Serve a bundle locally as Knative would run its image, until Ctrl-C.
 
     PATH is an exported bundle, or a notebook (exported first). The Procfile's web command runs
@@ -93,7 +101,9 @@ def run(path: Path, port: int | None, no_venv: bool) -> None:
         try:
             bundle = local.bundle_for(path, progress=_say)
             local.check_env(bundle)
-            server = local.run(bundle, port=port, isolated=not no_venv, echo=True, progress=_say)
+            server = local.run(
+                bundle, port=port, host=host, isolated=not no_venv, echo=True, progress=_say
+            )
         except KeyboardInterrupt:
             _say("Interrupted.")
             sys.exit(130)
@@ -174,6 +184,7 @@ def invoke(
 @click.argument("notebook", type=click.Path(path_type=Path, dir_okay=False))
 @event_options
 @port_option
+@host_option()
 @no_venv_option
 def dev(
     notebook: Path,
@@ -183,6 +194,7 @@ def dev(
     assignments: tuple[str, ...],
     attrs: tuple[str, ...],
     port: int | None,
+    host: str,
     no_venv: bool,
 ) -> None:
     """Export, serve and re-send an event on every save of the notebook, until Ctrl-C.
@@ -208,6 +220,7 @@ def dev(
         overrides=parse_assignments(assignments),
         attributes=delivery.parse_attributes(attrs),
         port=port,
+        host=host,
         isolated=not no_venv,
         say=_say,
     )
@@ -225,8 +238,8 @@ def dev(
 
 @click.command("broker", context_settings=CONTEXT)
 @click.argument("bundles", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--port", type=int, default=8800, show_default=True, help="Ingress port (0: any).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Ingress address.")
+@click.option("--port", type=PORT, default=8800, show_default=True, help="Ingress port (0: any).")
+@host_option("Ingress address; 0.0.0.0 opens it to the network (functions stay on 127.0.0.1).")
 @click.option(
     "--backoff-scale",
     type=float,

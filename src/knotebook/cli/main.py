@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 # jsonschema imports rfc3987_syntax when it is installed (jupyter-events asks for it), and that
 # compiles three Earley parsers at import: about 3 s before nbformat can load, for IRI formats
@@ -36,6 +38,40 @@ class Group(click.Group):
         except KnotebookError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("KNOTEBOOK_DEBUG"):
+                raise
+            first = (str(exc).splitlines() or [""])[0]
+            click.secho(
+                f"Error: internal error {type(exc).__name__}: {first} "
+                "(a knotebook bug; KNOTEBOOK_DEBUG=1 shows the traceback)",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(1)
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Usage errors in one line too: what was wrong, and where the help is (exit 2)."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
+            click.secho(f"Error: {exc.format_message()}{where}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.secho(f"Error: {exc.format_message()}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
@@ -242,7 +278,7 @@ def clean(paths: tuple[Path, ...], check: bool) -> None:
 
 
 @main.command("try", context_settings=CONTEXT)
-@click.argument("bundle", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("bundle", metavar="BUNDLE|NOTEBOOK", type=click.Path(path_type=Path))
 @click.option("--event", "event_spec", help="Event id or JSON file [default: testevent.json].")
 @click.option("--envelope", type=click.Choice(["tanzu", "router"]), default="tanzu")
 @click.option(
@@ -251,32 +287,43 @@ def clean(paths: tuple[Path, ...], check: bool) -> None:
 def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -> None:
     """Start an exported bundle with its Procfile, send it an event, show replies and logs.
 
+    A notebook is exported first. The function listens on 127.0.0.1 only; values from
+    k8s/function.env are masked in what is shown.
+
     \b
     Examples:
       knotebook try export/vm-created
+      knotebook try notebooks/vm_created.ipynb
       knotebook try export/vm-created --event VmClonedEvent --mode binary
     """
-    from knotebook.local import delivery, process
+    from knotebook.local import bundle_for, check_env, delivery, process
+    from knotebook.validate.masking import MIN_LENGTH, mask_text
 
-    if not bundle.is_dir():
-        raise KnotebookError(f"{bundle}: no such bundle; run knotebook export first")
+    bundle = bundle_for(bundle, progress=click.echo)
+    secrets = sorted(
+        (v for v in check_env(bundle).values() if len(v) >= MIN_LENGTH), key=len, reverse=True
+    )
+
+    def show(text: str) -> None:
+        click.echo(mask_text(text, secrets))
+
     event = delivery.load_event(event_spec or str(bundle / "testevent.json"), envelope)
     modes = ["binary", "structured"] if mode == "both" else [mode]
-    click.echo(f"Starting {bundle}: {process.web_command(bundle)}")
+    show(f"Starting {bundle}: {process.web_command(bundle)}")
     server = process.start(bundle)
     failed = False
     try:
-        click.echo(f"Listening on {server.url}")
+        show(f"Listening on {server.url}")
         for each in modes:
             answer = delivery.send(server.url + "/", event, each)
             failed |= not answer.ok
-            click.echo("\n".join(delivery.describe(each, event, answer)))
+            show("\n".join(delivery.describe(each, event, answer)))
     finally:
         code = server.stop()
-    click.echo("Function log:")
+    show("Function log:")
     for line in server.logs:
-        click.echo(f"  {line}")
-    click.echo(f"Stopped (exit {code}).")
+        show(f"  {line}")
+    show(f"Stopped (exit {code}).")
     if failed:
         sys.exit(1)
 

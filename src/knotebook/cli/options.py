@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -14,9 +16,36 @@ no_venv_option = click.option(
     help="Use knotebook's own packages instead of a venv made from requirements.txt.",
 )
 
+# 0 asks the system for a free port; anything outside 0-65535 is a usage error (exit 2)
+# before a socket sees it (socket.bind raises OverflowError for 99999 and -1).
+PORT = click.IntRange(0, 65535)
+
+
+class Host(click.ParamType):
+    """An IP address to listen on (a name could resolve to any interface)."""
+
+    name = "ADDRESS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip("[]")
+        if text == "localhost":
+            return "127.0.0.1"
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            self.fail(f"{value!r} is not an IP address (127.0.0.1, 0.0.0.0 or ::1)", param, ctx)
+
+
 port_option = click.option(
-    "--port", type=int, help="Port [default: 8080, or a free one if 8080 is taken]."
+    "--port", type=PORT, help="Port [default: 8080, or a free one if 8080 is taken]."
 )
+
+
+def host_option(
+    help: str = "Address to listen on; 0.0.0.0 opens it to the network.",
+) -> Callable[[Any], Any]:
+    return click.option("--host", type=Host(), default="127.0.0.1", show_default=True, help=help)
+
 
 set_option = click.option(
     "--set",

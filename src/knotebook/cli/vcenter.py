@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from knotebook.cli.options import CONTEXT
+from knotebook.cli.options import CONTEXT, PORT
 from knotebook.errors import KnotebookError
 from knotebook.events import envelopes
 
@@ -58,7 +58,13 @@ def _vcenter_options(func: Any) -> Any:
 
 
 @click.command("vcsim", context_settings=CONTEXT)
-@click.option("--port", type=int, default=8989, show_default=True, help="Port (0: any free one).")
+@click.option(
+    "--port",
+    type=PORT,
+    default=8989,
+    show_default=True,
+    help="Port (0: any free one).",
+)
 @click.option(
     "--vms", type=click.IntRange(min=0), default=2, show_default=True, help="VMs per pool."
 )

@@ -336,13 +336,16 @@ class Broker:
 
     def start(self) -> Broker:
         try:
+            process.check_port(self.port)
             self._ingress = _Ingress((self.host, self.port), _Handler)
-        except OSError as exc:
+        except BaseException as exc:  # nothing the broker started outlives a failed start
             for server in self.servers:
                 server.stop()
-            raise KnotebookError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
-            ) from None
+            if isinstance(exc, OSError):
+                raise KnotebookError(
+                    f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
+                ) from None
+            raise
         self._ingress.broker = self
         threading.Thread(target=self._ingress.serve_forever, daemon=True).start()
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ def service_env(bundle: Path) -> dict[str, str]:
 def choose_port(port: int | None) -> int:
     """``port``; by default 8080 (what Knative gives a container), or a free one if it is taken."""
     if port:
-        return port
+        return process.check_port(port)
     return DEFAULT_PORT if process.port_free(DEFAULT_PORT) else process.free_port()
 
 
@@ -79,12 +80,14 @@ def run(
     echo: bool | str = False,
     progress: Callable[[str], None] | None = None,
     timeout: float = 60.0,
+    host: str = process.LOCAL_HOST,
 ) -> process.Server:
     """Serve a bundle (or a notebook, exported first) as the buildpack launcher would.
 
     ``isolated``: in a venv made from the bundle's requirements.txt, cached by its hash
-    (``knotebook.venvs``); else with knotebook's own interpreter. Returns a running Server:
-    ``.url``, ``.logs``, ``.stop()``.
+    (``knotebook.venvs``); else with knotebook's own interpreter. ``host``: the address it
+    listens on (127.0.0.1: only this machine). Returns a running Server: ``.url``, ``.logs``,
+    ``.stop()``.
     """
     bundle = bundle_for(path, progress=progress)
     check_env(bundle)
@@ -96,6 +99,7 @@ def run(
         venv=venv,
         timeout=timeout,
         extra_env=service_env(bundle),
+        host=host,
     )
 
 
@@ -105,7 +109,21 @@ def target_url(target: Any = None) -> str:
         return target.url + "/"
     if target is None or "://" not in str(target):
         return runstate.find(None if target is None else str(target))["url"] + "/"
-    return str(target)
+    return check_url(str(target))
+
+
+def check_url(url: str) -> str:
+    """``url`` when it is an http(s) URL with a host and a valid port; else a one-line error."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # ValueError for :abc and :99999
+    except ValueError as exc:
+        raise KnotebookError(f"{url}: not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise KnotebookError(f"{url}: not an http:// or https:// URL with a host")
+    if port == 0:
+        raise KnotebookError(f"{url}: port 0 is not a port to send to")
+    return url
 
 
 def default_event(target: Any = None) -> Path | None:

@@ -41,6 +41,7 @@ class DevSession:
         overrides: dict[str, Any] | None = None,
         attributes: dict[str, str] | None = None,
         port: int | None = None,
+        host: str = process.LOCAL_HOST,
         isolated: bool = True,
         echo: bool = True,
         say: Callable[[str], None] | None = None,
@@ -51,7 +52,7 @@ class DevSession:
             raise KnotebookError(f"{self.notebook}: no such notebook")
         self.event_spec, self.envelope, self.mode = event, envelope, mode
         self.overrides, self.attributes = overrides, attributes
-        self.port = port
+        self.port, self.host = port, host
         self.isolated, self.echo = isolated, echo
         self._say = say or (lambda _line: None)
         self.interval = interval
@@ -160,6 +161,7 @@ class DevSession:
             self.server = process.start(
                 self.bundle,
                 port=self.port,
+                host=self.host,
                 echo=self.echo,
                 venv=venv,
                 extra_env=service_env(self.bundle),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +24,18 @@ from pathlib import Path
 from knotebook.errors import KnotebookError
 from knotebook.project import envfile
 
+# The launcher's shell, resolved from knotebook's own PATH: a function.env that sets PATH
+# (PATH=/nope) changes what the web command finds, not whether it can start at all.
+BASH = shutil.which("bash") or "/bin/bash"
+
 WEB = re.compile(r"(?m)^web:\s*(.+)$")
+# The all-interfaces address in a web command's bind option: gunicorn's --bind/-b HOST:PORT
+# (the Procfile's), uvicorn's or functions-framework's --host HOST.
+WILDCARD_BIND = re.compile(
+    r"""(?P<opt>(?:--bind[= ]|-b\s*)["']?)(?:0\.0\.0\.0|\[::\])?(?=:)"""
+    r"""|(?P<hostopt>--host[= ]["']?)(?:0\.0\.0\.0|::)(?=["'\s]|$)"""
+)
+LOCAL_HOST = "127.0.0.1"
 
 
 def web_command(bundle: Path) -> str:
@@ -39,18 +51,40 @@ def web_command(bundle: Path) -> str:
     return match.group(1).strip()
 
 
+def local_command(command: str, host: str = LOCAL_HOST) -> str:
+    """The web command bound to ``host`` instead of all interfaces: on a laptop, with the
+    function's secrets loaded, only this machine reaches it unless the user opens it up."""
+    address = f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+    def bind(match: re.Match[str]) -> str:
+        return (match.group("opt") or match.group("hostopt")) + (
+            address if match.group("opt") else host
+        )
+
+    return WILDCARD_BIND.sub(bind, command)
+
+
+def check_port(port: int) -> int:
+    """``port`` when it is a TCP port number (0: any free one); else a one-line error."""
+    if not 0 <= port <= 65535:
+        raise KnotebookError(f"port {port} is not a TCP port number (0-65535)")
+    return port
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
-def port_free(port: int) -> bool:
-    """Can a server bind ``0.0.0.0:port`` (as gunicorn does, with SO_REUSEADDR)?"""
-    with socket.socket() as sock:
+def port_free(port: int, host: str = "0.0.0.0") -> bool:
+    """Can a server bind ``host:port`` (as gunicorn does, with SO_REUSEADDR)?"""
+    check_port(port)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("0.0.0.0", port))
+            sock.bind((host.strip("[]"), port))
         except OSError:
             return False
         return True
@@ -118,8 +152,8 @@ def _pump(stream, logs: list[str], echo: bool | str) -> None:
 
 
 def _ready(url: str) -> bool:
-    host, port = url.removeprefix("http://").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=1)
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=1)
     try:
         conn.request("GET", "/healthz")
         return conn.getresponse().status == 200
@@ -204,6 +238,7 @@ def start(
     venv: Path | None = None,
     extra_env: dict[str, str] | None = None,
     override_env: dict[str, str] | None = None,
+    host: str = LOCAL_HOST,
 ) -> Server:
     """Start the bundle's web process and wait until ``GET /healthz`` answers 200.
 
@@ -212,16 +247,17 @@ def start(
     ``extra_env``: variables the Service sets (``env`` of k8s/service.yaml); ``override_env``:
     variables that win over k8s/function.env too (validation's stand-ins). ``echo``: copy
     the process's output to stderr as it comes (a string: with that prefix, e.g. the
-    function's name when several run at once).
+    function's name when several run at once). ``host``: the address it listens on (the
+    Procfile's all-interfaces bind is rewritten; ``0.0.0.0`` keeps it open).
     """
     bundle = Path(bundle)
-    command = web_command(bundle)
-    if port and not port_free(port):
-        raise KnotebookError(f"port {port} is in use; pick another with --port")
+    command = local_command(web_command(bundle), host)
+    if port and not port_free(port, host):
+        raise KnotebookError(f"port {port} on {host} is in use; pick another with --port")
     port = port or free_port()
     env = environment(bundle, port, venv, extra_env, override_env)
     process = subprocess.Popen(
-        ["bash", "-c", command],
+        [BASH, "-c", command],
         cwd=bundle,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -229,7 +265,9 @@ def start(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    server = Server(f"http://127.0.0.1:{port}", process, bundle=bundle)
+    reach = LOCAL_HOST if host in ("0.0.0.0", "::", "[::]", "") else host
+    reach = f"[{reach}]" if ":" in reach and not reach.startswith("[") else reach
+    server = Server(f"http://{reach}:{port}", process, bundle=bundle)
     server.pump = threading.Thread(
         target=_pump, args=(process.stdout, server.logs, echo), daemon=True
     )
