@@ -12,6 +12,7 @@ import click
 from knotebook.cli.options import CONTEXT, PORT
 from knotebook.errors import KnotebookError
 from knotebook.events import envelopes
+from knotebook.project.files import write_atomic
 
 DEFAULT_TO = "http://127.0.0.1:8800/"
 
@@ -111,9 +112,8 @@ def vcsim_command(
         try:
             env = sim.env()
             if env_file is not None:
-                from knotebook.vcenter.record import write_atomic
-
-                write_atomic(env_file, "".join(f"{k}={v}\n" for k, v in env.items()))
+                # credentials: readable by the owner only
+                write_atomic(env_file, "".join(f"{k}={v}\n" for k, v in env.items()), mode=0o600)
                 _say(f"Wrote {env_file}")
             click.echo(
                 f"vCenter simulator at {sim.url} (user {sim.username!r}, password "

@@ -22,6 +22,7 @@ from knotebook.errors import ExportError, NotebookError
 from knotebook.export import guard
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
+from knotebook.project.files import write_atomic
 from knotebook.project import envfile, templates
 
 PYTHON_VERSION = "3.13"
@@ -159,16 +160,7 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
 
 
 def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, mode=mode)
     if path.suffix == ".py":
         # A .pyc is trusted while the source's size and mtime in whole seconds match: a new
         # handler.py of the same size written within the second the last one was imported

@@ -19,6 +19,7 @@ from typing import Any
 
 from knotebook.errors import KnotebookError
 from knotebook.project import templates
+from knotebook.project.files import write_atomic
 
 FILE = "build/knotebook-run.json"
 
@@ -52,9 +53,7 @@ def _locked(path: Path) -> Iterator[dict[str, Any]]:
         state["functions"] = {
             url: entry for url, entry in state["functions"].items() if _alive(entry["pid"])
         }
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(state, indent=2) + "\n")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(state, indent=2) + "\n")
 
 
 def _read(path: Path) -> dict[str, Any]:

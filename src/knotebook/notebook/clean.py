@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import ClearOutputPreprocessor
 
 from knotebook import notebook
+from knotebook.project.files import write_atomic
+
+# Per-run cell metadata: the notebook UI's and papermill's. Tags and the rest stay.
+RUN_METADATA = {"execution", "collapsed", "scrolled", "papermill"}
 
 
 def cleaned(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The notebook without outputs, execution counts or per-run metadata (in place)."""
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-            for key in ("execution", "collapsed", "scrolled"):
-                cell.metadata.pop(key, None)
+    ClearOutputPreprocessor(remove_metadata_fields=RUN_METADATA).preprocess(nb, {})
+    # nbconvert clears code cells only (and ClearMetadataPreprocessor keeps metadata by an
+    # allow-list, which would drop kernelspec and tags); papermill also marks the notebook and
+    # its markdown cells.
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
@@ -36,13 +37,5 @@ def clean(path: Path) -> bool:
     text = nbformat.writes(cleaned(notebook.load(path))) + "\n"
     if text == original or text.rstrip("\n") == original.rstrip("\n"):
         return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=None)
     return True

@@ -8,9 +8,7 @@ handler, and the ``%knotebook invoke`` cell.
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from knotebook import events, notebook
 from knotebook.errors import KnotebookError, NotebookError
 from knotebook.notebook.conventions import DNS_1035, ENVELOPES
+from knotebook.project.files import write_atomic
 from knotebook.scaffold import stub
 
 CE_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_/]*\Z")
@@ -183,13 +182,4 @@ def create(
 
 def write_new(path: Path, data: bytes) -> None:
     """Write a file that must not exist yet, atomically (never half a file, never a clobber)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.link(tmp, path)  # fails if path appeared meanwhile: no overwrite, even in a race
-    except FileExistsError:
-        raise KnotebookError(f"{path} exists; knotebook never overwrites it") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(path, data, exclusive=True)

@@ -13,9 +13,7 @@ after a crash rewrites at most the same file: nothing is lost, nothing is repeat
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,25 +21,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from knotebook.errors import KnotebookError
+from knotebook.project.files import write_atomic
 from knotebook.vcenter import client, convert
 from knotebook.vcenter.follow import Feed, follow
 
 FOLDER = "events"
 CHECKPOINT = ".checkpoint"
 SEPARATOR = "__"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` in one step (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def vcenter_slug(source: str) -> str:
