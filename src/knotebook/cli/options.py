@@ -21,7 +21,7 @@ no_venv_option = click.option(
 PORT = click.IntRange(0, 65535)
 
 
-class Host(click.ParamType):
+class Host(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
     """An IP address to listen on (a name could resolve to any interface)."""
 
     name = "ADDRESS"
