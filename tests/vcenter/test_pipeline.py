@@ -28,7 +28,7 @@ def test_creating_a_vm_runs_the_act_back_function(tmp_path, vcsim):
     (bundle / "k8s" / "function.env").write_text(envfile.render(vcsim.env()))
     hub = Broker.for_bundles([bundle], isolated=False).start()
     following, stop = threading.Event(), threading.Event()
-    sent: list[source.Delivery] = []
+    sent: list[source.Sent] = []
 
     def run_source() -> None:
         sent.extend(

@@ -36,7 +36,7 @@ WORKER_CLASS = re.compile(r"(?:^|\s)(?:-k\s*|--worker-class[= ])([\w.:]+)")
 
 
 @dataclass(frozen=True)
-class Trigger:
+class TriggerSpec:
     name: str
     event: str
     filter: dict[str, str]
@@ -66,9 +66,9 @@ def trigger_name(function: str, event_id: str) -> str:
     return name
 
 
-def _triggers(settings: Settings) -> list[Trigger]:
+def _triggers(settings: Settings) -> list[TriggerSpec]:
     return [
-        Trigger(
+        TriggerSpec(
             trigger_name(settings.name, event_id),
             event_id,
             events.trigger_attributes(event_id, settings.envelope),

@@ -46,7 +46,7 @@ _modules = count(1)
 # Where the notebook is, and what ran in the kernel
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Run:
+class CellRun:
     """One execution of a marked cell in the kernel: ``In[count]`` and its raw source."""
 
     count: int
@@ -58,17 +58,17 @@ class Run:
 class KernelHistory:
     """Marked cells the kernel ran: from its input history, and by JupyterLab cell id."""
 
-    runs: list[Run] = field(default_factory=list)
+    runs: list[CellRun] = field(default_factory=list)
 
     @classmethod
     def from_inputs(
-        cls, raw_inputs: list[str], recorded: Mapping[int, Run] | None = None
+        cls, raw_inputs: list[str], recorded: Mapping[int, CellRun] | None = None
     ) -> KernelHistory:
         """``raw_inputs[n]`` is the source of ``In[n]``; ``recorded`` the runs seen with their
         JupyterLab cell id (by execution count), which take precedence."""
         recorded = recorded or {}
         runs = {
-            number: recorded.get(number, Run(number, source))
+            number: recorded.get(number, CellRun(number, source))
             for number, source in enumerate(raw_inputs)
             if notebook.cell_kind(source or "") in KINDS
         }
@@ -76,7 +76,7 @@ class KernelHistory:
             runs.setdefault(number, run)
         return cls([runs[number] for number in sorted(runs)])
 
-    def of_kind(self, kind: str) -> list[Run]:
+    def of_kind(self, kind: str) -> list[CellRun]:
         return [r for r in self.runs if notebook.cell_kind(r.source) == kind]
 
 
@@ -156,7 +156,7 @@ class CellOrigin:
 
     number: int
     kind: str
-    run: Run | None  # None: never ran in this kernel, the saved source is used
+    run: CellRun | None  # None: never ran in this kernel, the saved source is used
     differs: bool = False  # the kernel's source differs from the saved notebook
 
     def describe(self) -> str:
@@ -237,7 +237,7 @@ def from_kernel(
         )
     for kind in KINDS:
         cells = marked[kind]
-        latest: dict[int, Run] = {}
+        latest: dict[int, CellRun] = {}
         for run in runs[kind]:
             by_id = [
                 number for number, cell in cells if run.cell_id and cell.get("id") == run.cell_id
@@ -280,7 +280,7 @@ def _from_history_only(history: KernelHistory, cwd: Path, found_by: str) -> Kern
             "cannot tell which notebook this kernel runs and it ran no '# knotebook: settings' "
             "cell; run the settings cell, or pass --notebook PATH"
         )
-    groups: list[Run] = []
+    groups: list[CellRun] = []
     for run in history.of_kind("function"):
         scores = [(_ratio(run.source, g.source), i) for i, g in enumerate(groups)]
         best = max(scores, default=(0.0, -1))
@@ -514,7 +514,7 @@ def invoke(kf: KernelFunction, event: Any, mode: str = "binary") -> Invocation:
         seconds = time.perf_counter() - started
     reply_headers = dict(response.headers)
     data = response.get_data()
-    reply = delivery._reply(response.status_code, reply_headers, data)
+    reply = delivery.reply_event(response.status_code, reply_headers, data)
     notes = list(kf.notes)
     if reply is not None:
         assert kf.function.settings is not None

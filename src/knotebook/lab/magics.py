@@ -87,13 +87,13 @@ class Recorder:
 
     def __init__(self, shell) -> None:
         self.shell = shell
-        self.runs: dict[int, inkernel.Run] = {}
+        self.runs: dict[int, inkernel.CellRun] = {}
 
     def pre_run_cell(self, info) -> None:
         source = info.raw_cell or ""
         if info.store_history and inkernel.notebook.cell_kind(source) in inkernel.KINDS:
             number = self.shell.execution_count
-            self.runs[number] = inkernel.Run(number, source, getattr(info, "cell_id", None))
+            self.runs[number] = inkernel.CellRun(number, source, getattr(info, "cell_id", None))
 
 
 @magics_class

@@ -102,7 +102,8 @@ def encode(
     return {**headers, "Prefer": "reply", **extra}, body
 
 
-def _reply(status: int, headers: Mapping[str, str], body: bytes) -> Any:
+def reply_event(status: int, headers: Mapping[str, str], body: bytes) -> Any:
+    """The CloudEvent a function replied with (a 200 with one), else None."""
     lowered = {k.lower() for k in headers}
     if status != 200 or not ({"ce-id", "ce-type"} <= lowered or body.startswith(b"{")):
         return None
@@ -137,7 +138,7 @@ def post(url: str, headers: dict[str, str], body: bytes, timeout: float = 30.0) 
         reply_headers,
         data,
         elapsed,
-        _reply(response.status, dict(reply_headers), data),
+        reply_event(response.status, dict(reply_headers), data),
         dict(headers),
     )
 

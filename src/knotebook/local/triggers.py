@@ -163,7 +163,7 @@ def all_filter(specs: list[dict[str, Any]], attributes: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DeliverySpec:
     """A Trigger's ``spec.delivery`` as the dispatcher applies it."""
 
     retry: int = 0
@@ -181,7 +181,7 @@ class Delivery:
         return self.delay * attempt
 
     @classmethod
-    def parse(cls, spec: dict[str, Any] | None) -> Delivery:
+    def parse(cls, spec: dict[str, Any] | None) -> DeliverySpec:
         spec = spec or {}
         retry = spec.get("retry", 0)
         if not isinstance(retry, int) or retry < 0:
@@ -212,7 +212,7 @@ class Trigger:
     subscriber: str = ""  # the Service name (ref) or URI
     path: str = "/"  # subscriber.uri relative to the ref
     uri: str = ""  # subscriber.uri when there is no ref: an absolute URL
-    delivery: Delivery = field(default_factory=Delivery)
+    delivery: DeliverySpec = field(default_factory=DeliverySpec)
     source: str = ""  # file it came from
 
     def evaluate(self, attributes: dict[str, Any]) -> str:
@@ -250,7 +250,7 @@ def from_document(doc: dict[str, Any], source: str = "", defaults: dict | None =
     ref = subscriber.get("ref") or {}
     uri = subscriber.get("uri") or ""
     try:
-        delivery = Delivery.parse(spec.get("delivery") or defaults or DEFAULT_DELIVERY)
+        delivery = DeliverySpec.parse(spec.get("delivery") or defaults or DEFAULT_DELIVERY)
     except KnotebookError as exc:
         raise KnotebookError(f"{where}: {exc}") from None
     return Trigger(

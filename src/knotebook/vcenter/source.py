@@ -26,7 +26,7 @@ RETRIES = 3
 
 
 @dataclass
-class Delivery:
+class Sent:
     """What happened to one event."""
 
     event: CloudEvent
@@ -38,24 +38,22 @@ class Delivery:
         return 200 <= self.status < 300
 
 
-def post(url: str, event: CloudEvent, timeout: float = 30.0) -> Delivery:
+def post(url: str, event: CloudEvent, timeout: float = 30.0) -> Sent:
     """POST one CloudEvent in binary mode; never raises for HTTP or network errors."""
     headers, body = envelopes.to_binary(event)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a local target
     try:
         with opener.open(request, timeout=timeout) as answer:
-            return Delivery(event, answer.status)
+            return Sent(event, answer.status)
     except urllib.error.HTTPError as exc:
-        return Delivery(event, exc.code, exc.reason or "")
+        return Sent(event, exc.code, exc.reason or "")
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        return Delivery(event, 0, str(reason))
+        return Sent(event, 0, str(reason))
 
 
-def deliver(
-    url: str, event: CloudEvent, *, retries: int = RETRIES, backoff: float = 0.5
-) -> Delivery:
+def deliver(url: str, event: CloudEvent, *, retries: int = RETRIES, backoff: float = 0.5) -> Sent:
     """POST with retries on no answer, 429 and 5xx (linear backoff)."""
     result = post(url, event)
     for attempt in range(1, retries + 1):
@@ -76,12 +74,12 @@ def run(
     interval: float = 1.0,
     say: Callable[[str], None] = print,
     stop: Callable[[], bool] = lambda: False,
-) -> list[Delivery]:
+) -> list[Sent]:
     """Stream new events (all retained ones with ``from_start``) to ``to`` until stopped."""
     envelopes.check_envelope(envelope)
     feed = Feed.open(creds, watermark=0 if from_start else None)
     say(f"Following {feed.source} (vSphere API {feed.api_version}) -> {to} [{envelope}]")
-    results: list[Delivery] = []
+    results: list[Sent] = []
     try:
         for raw in follow(feed, interval=interval, once=once, stop=stop):
             event = feed.cloudevent(raw, envelope)
