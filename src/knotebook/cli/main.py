@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -133,125 +132,6 @@ def export(notebooks: tuple[Path, ...], output_dir: Path | None, force: bool) ->
 
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel kernels [default: CPUs].")
-@click.option(
-    "--events",
-    "event_filter",
-    help="Only these event ids or sample names, comma-separated (TaskEvent:error).",
-)
-@click.option("--all-samples", is_flag=True, help="Every packaged sample variant of each type.")
-@click.option(
-    "--envelope",
-    type=click.Choice(["both", "tanzu", "router"]),
-    default="both",
-    show_default=True,
-    help="VEBA envelope(s) of the injected events.",
-)
-@click.option(
-    "--contract/--no-contract",
-    default=True,
-    show_default=True,
-    help="Also serve each exported function and POST its events (binary and structured).",
-)
-@click.option(
-    "--allow-host",
-    "allow_hosts",
-    multiple=True,
-    metavar="HOST",
-    help="Let HTTP(S) to this host (or *.pattern) through to the real service.",
-)
-@click.option("--check-export", is_flag=True, help="Fail when export/ is missing or stale.")
-@click.option("--no-run", is_flag=True, help="Skip executing notebooks (with --check-export).")
-@click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report.")
-@click.option("--json", "json_report", type=click.Path(path_type=Path), help="Write a JSON report.")
-@click.option(
-    "--output-dir",
-    default=Path("build/validate"),
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Where the executed copies of the notebooks go.",
-)
-def validate(
-    paths: tuple[Path, ...],
-    jobs: int | None,
-    event_filter: str | None,
-    all_samples: bool,
-    envelope: str,
-    contract: bool,
-    allow_hosts: tuple[str, ...],
-    check_export: bool,
-    no_run: bool,
-    junit: Path | None,
-    json_report: Path | None,
-    output_dir: Path,
-) -> None:
-    """Run notebooks with papermill against every sample event they subscribe to.
-
-    PATHS are notebooks or folders [default: notebooks/]. Each function notebook runs once per
-    subscribed event type and envelope (each packaged variant with --all-samples); exploration
-    notebooks run once. The notebooks are never modified: executed copies, with secret values
-    masked, go to --output-dir. Exit status 0 only when everything passed.
-
-    No request leaves the machine unless --allow-host lets it: the notebooks' and the served
-    functions' HTTP(S) goes to a local stand-in that records it (shown under each run, and in
-    --json) and answers 200 "ok". A notebook with VCENTER = "simulator" gets its own vCenter
-    simulator, in VCENTER_URL, VCENTER_USER, VCENTER_PASSWORD and VCENTER_INSECURE.
-
-    \b
-    Examples:
-      knotebook validate
-      knotebook validate notebooks/vm_created.ipynb --envelope tanzu -j 4
-      knotebook validate --all-samples --junit build/junit.xml --json build/report.json
-      knotebook validate --check-export --no-run
-    """
-    from knotebook import validate as validation
-    from knotebook.validate import reports
-
-    options = validation.Options(
-        output_root=output_dir,
-        envelope=envelope,
-        event_filter=tuple(e.strip() for e in (event_filter or "").split(",") if e.strip()),
-        all_samples=all_samples,
-        allow_hosts=allow_hosts,
-    )
-    if jobs:
-        options.jobs = jobs
-    lock = threading.Lock()
-
-    def progress(result: validation.RunResult) -> None:
-        with lock:
-            ok = click.style(f"{'ok':>6}", fg="green")
-            status = ok if result.ok else click.style("FAILED", fg="red")
-            click.echo(f"{status}  {result.label}  ({result.seconds:.1f} s)")
-            if not result.ok:
-                click.echo(f"        {result.error}")
-                if result.output:
-                    click.echo(f"        executed copy: {result.output}")
-            for method, url, body in result.requests:
-                shown = body if len(body) <= 200 else body[:200] + "..."
-                click.echo(f"        stand-in took: {method} {url} {shown}".rstrip())
-
-    results = validation.validate(
-        list(paths) or [Path("notebooks")],
-        options,
-        progress,
-        run=not no_run,
-        contract=contract,
-        check_export=check_export,
-        say=click.echo,
-    )
-    click.echo()
-    click.echo(reports.table(results))
-    for target in reports.write(results, junit_path=junit, json_path=json_report):
-        click.echo(f"Wrote {target}")
-    failed = [r for r in results if not r.ok]
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    if failed:
-        sys.exit(1)
-
-
-@main.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Only report notebooks with outputs; exit 1 if any.")
 def clean(paths: tuple[Path, ...], check: bool) -> None:
     """Strip outputs and execution counts from notebooks, for committing them.
@@ -335,11 +215,13 @@ def _register_commands() -> None:
     from knotebook.cli.lab import lab_command
     from knotebook.cli.local import broker, dev, invoke, run
     from knotebook.cli.scaffold import init_ci, init_command, new_command
+    from knotebook.cli.validation import validate
     from knotebook.cli.vcenter import record_command, source_command, vcsim_command
 
     events_group.add_command(record_command, "record")
     main.add_command(events_group, "events")
     main.add_command(lab_command, "lab")
+    main.add_command(validate)
     for command in (init_command, new_command, init_ci):
         main.add_command(command)
     for command in (run, invoke, dev, broker, vcsim_command, source_command):

@@ -7,14 +7,36 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
+from knotebook.errors import KnotebookError
 from knotebook.validate.runner import RunResult
+
+RANK = {"notebook": 0, "contract": 1, "export": 2}
+
+
+def canonical(
+    results: Iterable[RunResult], position: dict[tuple[Path, str], int] | None = None
+) -> list[RunResult]:
+    """One order for every report: by notebook, then papermill runs, contract checks, the
+    export check; within those, ``position`` (plan order) or the order given. Shards' merged
+    reports come out in the order of one unsharded run."""
+    where = position or {}
+    return sorted(
+        results,
+        key=lambda r: (str(r.notebook), RANK.get(r.check, 3), where.get((r.notebook, r.name), 0)),
+    )
 
 
 def table(results: Iterable[RunResult]) -> str:
     """A Markdown table: notebook × check → pass/fail/time."""
     rows = [("notebook", "run", "result", "time")]
     rows += [
-        (str(r.notebook), r.name, "pass" if r.ok else "FAIL", f"{r.seconds:.1f} s") for r in results
+        (
+            str(r.notebook),
+            r.name,
+            "pass" if r.ok else "FAIL",
+            "cached" if r.cached else f"{r.seconds:.1f} s",
+        )
+        for r in results
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
@@ -74,6 +96,7 @@ def as_json(results: list[RunResult]) -> str:
                 "seconds": round(r.seconds, 3),
                 "output": str(r.output) if r.output else None,
                 "error": r.error or None,
+                "cached": r.cached,
                 "requests": [{"method": m, "url": u, "body": b} for m, u, b in r.requests],
             }
             for r in results
@@ -93,3 +116,37 @@ def write(
             target.write_text(render(results), encoding="utf-8")
             written.append(target)
     return written
+
+
+def from_json(text: str, source: str = "report") -> list[RunResult]:
+    """The results of a ``--json`` report (the inverse of ``as_json``)."""
+    try:
+        rows = json.loads(text)["results"]
+        return [
+            RunResult(
+                Path(row["notebook"]),
+                row["name"],
+                bool(row["ok"]),
+                float(row["seconds"]),
+                Path(row["output"]) if row.get("output") else None,
+                row.get("error") or "",
+                row.get("check", "notebook"),
+                tuple((r["method"], r["url"], r["body"]) for r in row.get("requests", [])),
+                cached=bool(row.get("cached", False)),
+            )
+            for row in rows
+        ]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KnotebookError(f"{source}: not a knotebook validate --json report ({exc})") from None
+
+
+def merge(paths: Iterable[Path]) -> list[RunResult]:
+    """The results of several ``--json`` reports (CI shards) as one run's, in canonical order."""
+    results: list[RunResult] = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise KnotebookError(f"{path}: cannot read: {exc.strerror}") from None
+        results += from_json(text, str(path))
+    return canonical(results)

@@ -71,6 +71,7 @@ class RunResult:
     error: str = ""
     check: str = "notebook"  # "notebook" | "contract" | "export"
     requests: tuple[tuple[str, str, str], ...] = ()  # (method, url, body) the stand-in took
+    cached: bool = False  # reported from the result cache: nothing it depends on changed
 
     @property
     def label(self) -> str:
@@ -86,6 +87,8 @@ class Options:
     event_filter: tuple[str, ...] = ()
     all_samples: bool = False
     allow_hosts: tuple[str, ...] = ()  # real endpoints the HTTP stand-in lets through
+    cache_dir: Path | None = None  # the result cache (None: every run runs)
+    shard: tuple[int, int] | None = None  # (I, N): this CI job's share, 1-based
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 

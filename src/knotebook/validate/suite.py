@@ -1,6 +1,10 @@
 """``knotebook validate`` as a Python call: papermill runs, contract checks and the export check.
 
-A notebook that cannot even be read is one failed row; the other notebooks still run.
+Every notebook gets its rows, whatever another one does: a notebook that cannot be read, a bad
+``.env`` line, a function that exits while served: each is a failed row, the others still run.
+Unchanged runs come from the result cache; ``--shard`` keeps this job's share; contract checks
+run beside the notebook runs. Rows come back in one canonical order (``reports.canonical``),
+so the merged reports of shards equal one unsharded run's.
 """
 
 from __future__ import annotations
@@ -8,14 +12,53 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from knotebook import events
 from knotebook.errors import KnotebookError
 from knotebook.export.exporter import check_fresh
 from knotebook.validate import contract as contract_check
+from knotebook.validate import shard as sharding
+from knotebook.validate.cache import NotebookKey, ResultCache
+from knotebook.validate.reports import canonical
 from knotebook.validate.runner import Options, Run, RunResult, discover, plan
-from knotebook.validate.scheduler import run_all
+from knotebook.validate.scheduler import INTERRUPTED, Interrupted, run_all
 from knotebook.vcenter import outside
 
 Progress = Callable[[RunResult], None]
+Job = Callable[[], list[RunResult]]
+
+
+def _check_filter(planned: dict[Path, list[Run]], options: Options) -> None:
+    """``--events X`` where no notebook subscribes to X is a mistake, not "nothing failed"."""
+    for wanted in options.event_filter:
+        event_id = events.resolve(wanted.split(":", 1)[0])
+        if not any(
+            r.event and r.event.split(":", 1)[0] == event_id for rs in planned.values() for r in rs
+        ):
+            names = ", ".join(str(p) for p in planned) or "no notebook"
+            raise KnotebookError(
+                f"--events {wanted}: {names} does not subscribe to {event_id}; "
+                "add it to EVENT_TYPES or pick a subscribed event"
+            )
+
+
+def _key(path: Path, options: Options) -> NotebookKey | None:
+    try:
+        return NotebookKey(path, options.allow_hosts)
+    except KnotebookError:
+        return None  # the run reports what is wrong (a bad .env line); it is never cached
+
+
+def _contract_job(path: Path, options: Options, cache: ResultCache | None, key: str) -> Job:
+    def job() -> list[RunResult]:
+        try:
+            results = contract_check.check(path, options)
+        except KnotebookError as exc:  # the served function died (sys.exit), a bad .env line
+            results = [RunResult(path, "contract", False, 0.0, None, str(exc), "contract")]
+        if cache is not None and key:
+            cache.store(key, results)
+        return results
+
+    return job
 
 
 def validate(
@@ -27,13 +70,16 @@ def validate(
     contract: bool = False,
     check_export: bool = False,
     say: Callable[[str], None] | None = None,
+    expect: Callable[[int], None] | None = None,
 ) -> list[RunResult]:
-    """Validate the notebooks under ``paths``; one result per check, in the order they ran.
+    """Validate the notebooks under ``paths``; one result per check, in canonical order.
 
     ``run`` executes every planned papermill run; ``contract`` (only with ``run``) also serves
     each exported function and delivers its events; ``check_export`` compares each notebook with
     its bundle in ``export/``. ``progress`` gets each result as it comes (from worker threads),
-    ``say`` the one-line announcements. Raises KnotebookError when there is nothing to validate.
+    ``say`` the one-line announcements, ``expect`` how many rows to expect (for an ETA).
+    Raises KnotebookError when there is nothing to validate, ``Interrupted`` (holding every
+    row) on Ctrl-C.
     """
     options = options or Options()
     report = progress or (lambda _result: None)
@@ -41,32 +87,104 @@ def validate(
     if not notebooks:
         raise KnotebookError(f"no notebooks in {', '.join(map(str, paths))}")
     results: list[RunResult] = []
-    runs: list[Run] = []
-    for path in list(notebooks):
+    planned: dict[Path, list[Run]] = {}
+    for path in notebooks:
         try:
-            runs += plan(path, options)
+            planned[path] = plan(path, options)
         except KnotebookError as exc:
-            broken = RunResult(path, "notebook", False, 0.0, None, str(exc))
-            report(broken)
-            results.append(broken)
-            notebooks.remove(path)
-    with outside.standing_in(options.allow_hosts):  # one HTTP stand-in for every run
-        if run and runs:
-            if say is not None:
-                count = len({r.notebook for r in runs})
-                say(f"Running {len(runs)} notebook run(s) of {count} notebook(s) with papermill...")
-            results += run_all(runs, options, progress)
-        if contract and run:
-            for path in notebooks:
-                for result in contract_check.check(path, options):
-                    report(result)
-                    results.append(result)
+            results.append(RunResult(path, "notebook", False, 0.0, None, str(exc)))
+    if options.event_filter:
+        _check_filter(planned, options)
+        planned = {path: runs for path, runs in planned.items() if runs}
+    cache = ResultCache(options.cache_dir) if options.cache_dir is not None and run else None
+    keys = {path: _key(path, options) for path in planned} if cache is not None else {}
+
+    def cached(path: Path, run_: Run) -> list[RunResult] | None:
+        key = keys.get(path)
+        if cache is None or key is None:
+            return None
+        output = options.output_root / path.stem / f"{run_.slug}.ipynb"
+        return cache.load(key.run(run_), output)
+
+    if options.shard is not None:
+        index, count = options.shard
+
+        def weight(path: Path) -> float:
+            seconds = 0.0
+            for run_ in planned[path]:
+                if cached(path, run_) is None:
+                    recorded = cache.duration(path, run_.name) if cache is not None else None
+                    seconds += sharding.UNKNOWN_SECONDS if recorded is None else recorded
+            return seconds
+
+        mine = set(sharding.select(list(planned), weight, sharding.Shard(index, count)))
+        planned = {path: runs for path, runs in planned.items() if path in mine}
+        results = [r for r in results if r.notebook in mine or _shard_of_broken(r, options)]
+    if expect is not None:
+        contract_rows = sum(len(runs) + 1 for runs in planned.values()) if contract else 0
+        runs_rows = sum(len(runs) for runs in planned.values()) if run else 0
+        checks = len(planned) if check_export else 0
+        expect(len(results) + runs_rows + contract_rows + checks)
+    for result in results:
+        report(result)
+
+    position = {(r.notebook, r.name): i for runs in planned.values() for i, r in enumerate(runs)}
+    to_run: list[Run] = []
+    side: list[Job] = []
+    if run:
+        for path, runs in planned.items():
+            for run_ in runs:
+                hit = cached(path, run_)
+                if hit is None:
+                    to_run.append(run_)
+                else:
+                    results += hit
+                    report(hit[0])
+            if contract:
+                key = keys.get(path)
+                contract_key = key.contract(runs) if key is not None else ""
+                hit = cache.load(contract_key) if cache is not None and contract_key else None
+                if hit is None:
+                    side.append(_contract_job(path, options, cache, contract_key))
+                else:
+                    results += hit
+                    for result in hit:
+                        report(result)
+    try:
+        if to_run or side:
+            if say is not None and to_run:
+                count = len({r.notebook for r in to_run})
+                what = f"{len(to_run)} notebook run(s) of {count} notebook(s)"
+                say(f"Running {what} with papermill...")
+            with outside.standing_in(options.allow_hosts):  # one HTTP stand-in for every run
+                fresh = run_all(to_run, options, progress, side=side)
+            if cache is not None:
+                for run_, result in zip(to_run, fresh, strict=False):
+                    key = keys.get(run_.notebook)
+                    if key is not None:
+                        cache.store(key.run(run_), [result])
+            results += fresh
+    except Interrupted as stopped:
+        raise Interrupted(canonical(results + stopped.results, position)) from None
     if check_export:
-        for path in notebooks:
-            problem = check_fresh(path)
+        for path in planned:
+            try:
+                problem = check_fresh(path)
+            except KnotebookError as exc:
+                problem = str(exc)
             result = RunResult(path, "export is current", not problem, 0.0, None, problem, "export")
             report(result)
             results.append(result)
     if not results:
         raise KnotebookError("nothing to validate")
-    return results
+    return canonical(results, position)
+
+
+def _shard_of_broken(result: RunResult, options: Options) -> bool:
+    """An unreadable notebook's row goes to the shard its path hashes to (always the same)."""
+    assert options.shard is not None
+    index, count = options.shard
+    return sum(str(result.notebook).encode()) % count == index - 1
+
+
+__all__ = ["INTERRUPTED", "Interrupted", "validate"]
