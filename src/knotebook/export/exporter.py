@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
@@ -19,7 +20,7 @@ import jinja2
 
 from knotebook import __version__, events, notebook
 from knotebook.errors import ExportError, NotebookError
-from knotebook.export import guard
+from knotebook.export import guard, requirements
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 from knotebook.project.files import write_atomic
@@ -93,18 +94,6 @@ def _concurrency(web: str) -> int:
     return int(match.group(1)) if match else 1
 
 
-def _requirements(base: str, extra: list[cells.Requirement]) -> str:
-    if not re.search(r"(?im)^gunicorn\b", base):
-        raise ExportError(
-            "requirements.txt must pin gunicorn: with a Procfile no buildpack adds a web server"
-        )
-    text = base if base.endswith("\n") else base + "\n"
-    if extra:
-        text += "# Imported by the function cells (versions installed where knotebook exported):\n"
-        text += "".join(f"{req}  # import {req.module}, cell {req.cell}\n" for req in extra)
-    return text
-
-
 def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[str, bytes]:
     """All bundle files (relative path → content) except ``k8s/function.env``."""
     settings = function.settings
@@ -136,9 +125,10 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
     try:
         files: dict[str, str] = {
             "handler.py": env.get_template("handler_template.py").render(context),
-            "requirements.txt": _requirements(
+            "requirements.txt": requirements.compose(
                 project.read("requirements.txt"),
                 cells.requirements(function.path, function.function_cells),
+                str(project.path("requirements.txt")),
             ),
             "Procfile": procfile,
             ".python-version": _packaged("python-version"),
@@ -238,6 +228,13 @@ def write(
     )
 
 
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def notebook_label(path: Path, root: Path) -> str:
     """The notebook's path relative to the project root, as handler.py's header names it."""
     try:
@@ -260,6 +257,13 @@ def export(
     if base.exists() and not base.is_dir():
         raise ExportError(f"{base} is not a directory")
     directory = base / function.settings.name
+    warning = requirements.check(
+        files["requirements.txt"].decode("utf-8"),
+        _shown(templates.find(root).path("requirements.txt")),
+        label=str(path),
+    )
+    if warning:
+        print(f"Warning: {warning}", file=sys.stderr)
     return write(
         files, directory, env=env_file(function), notebook_label=label, root=root, force=force
     )

@@ -25,17 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from knotebook.errors import KnotebookError
+from knotebook.project import cache
 
 # pip on some machines warns about every configured location it ignores: noise, not news
 NOISE = ("is ignored", "DEPRECATION:", "[notice]")
 
 
-def cache_dir() -> Path:
-    """``$KNOTEBOOK_CACHE_DIR``, else ``$XDG_CACHE_HOME/knotebook``, else ``~/.cache/knotebook``."""
-    if os.environ.get("KNOTEBOOK_CACHE_DIR"):
-        return Path(os.environ["KNOTEBOOK_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "knotebook"
+cache_dir = cache.directory
 
 
 def _base_python(python: str) -> str:

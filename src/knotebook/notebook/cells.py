@@ -28,6 +28,23 @@ NOTEBOOK_ONLY = {
 }
 
 
+# Import names whose distribution is named differently, for the hint when one is not installed
+# (installed ones are mapped by importlib.metadata.packages_distributions).
+KNOWN = {
+    "cbc_sdk": "carbon-black-cloud-sdk",
+    "yaml": "PyYAML",
+    "dateutil": "python-dateutil",
+    "jwt": "PyJWT",
+    "OpenSSL": "pyOpenSSL",
+    "bs4": "beautifulsoup4",
+    "PIL": "Pillow",
+    "slack_sdk": "slack-sdk",
+    "pyVmomi": "pyvmomi",
+    "vmware": "vsphere-automation-sdk (github.com/vmware/vsphere-automation-sdk-python)",
+    "com": "vsphere-automation-sdk (github.com/vmware/vsphere-automation-sdk-python)",
+}
+
+
 @dataclass(frozen=True)
 class Requirement:
     distribution: str
@@ -96,9 +113,11 @@ def requirements(path: Path, cells: Iterable[Cell]) -> list[Requirement]:
                     continue
                 dists = owners.get(module)
                 if not dists:
+                    package = KNOWN.get(module, module)
                     raise ExportError(
                         f"{path}: cell {cell.number}, line {node.lineno}: module {module!r} is not "
-                        "installed, so its package cannot be pinned; pip install it here first"
+                        "installed, so its package cannot be pinned; install it here first "
+                        f"(pip install {package})"
                     )
                 dist = sorted(dists)[0]
                 if dist.lower() in RUNTIME_DISTRIBUTIONS:

@@ -1,0 +1,212 @@
+"""The bundle's ``requirements.txt``: the project's base lines plus the function's imports, checked
+to resolve on the bundle's Python before the bundle is written.
+
+``pack build`` installs ``requirements.txt`` and runs ``pip check``; a conflict (a base pin of
+``python-dateutil==4.0.0`` against boto3's ``python-dateutil<3``) fails the build, and
+``knotebook run`` would sit in pip's resolver. So export asks pip's own resolver
+(``pip install --dry-run --report``, for Python :data:`PYTHON`, binary wheels) and turns a
+conflict into one line naming the pins, where each comes from (a line of the project's
+``requirements.txt`` or an import in a cell) and what to change. A resolution that succeeded is
+cached by the file's hash; when the index cannot be reached the check is skipped with a warning.
+``KNOTEBOOK_NO_RESOLVE=1`` skips it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from knotebook.errors import ExportError
+from knotebook.notebook import cells
+from knotebook.project import cache
+
+PYTHON = "3.13"  # the bundle's .python-version
+IMPORTED = "# Imported by the function cells (versions installed where knotebook exported):"
+IMPORT_COMMENT = re.compile(r"#\s*import (?P<module>[\w.]+), cell (?P<cell>\d+)")
+
+
+def _parse(line: str) -> Requirement | None:
+    text = line.split("#", 1)[0].strip()
+    if not text or text.startswith("-"):
+        return None
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+def compose(base: str, extra: Iterable[cells.Requirement], base_path: str) -> str:
+    """The project's ``requirements.txt`` plus the imported distributions it does not name."""
+    named: dict[str, int] = {}
+    for number, line in enumerate(base.splitlines(), start=1):
+        req = _parse(line)
+        if line.split("#", 1)[0].strip() and not line.lstrip().startswith("-") and req is None:
+            raise ExportError(f"{base_path}:{number}: not a requirement: {line.strip()!r}")
+        if req is None:
+            continue
+        name = canonicalize_name(req.name)
+        if name in named:
+            raise ExportError(
+                f"{base_path}:{number}: {req.name} is already listed on line {named[name]}; "
+                "keep one line per package"
+            )
+        named[name] = number
+    if "gunicorn" not in named:
+        raise ExportError(
+            f"{base_path} must list gunicorn: with a Procfile no buildpack adds a web server"
+        )
+    text = base if base.endswith("\n") else base + "\n"
+    added = [req for req in extra if canonicalize_name(req.distribution) not in named]
+    if added:
+        text += IMPORTED + "\n"
+        text += "".join(f"{req}  # import {req.module}, cell {req.cell}\n" for req in added)
+    return text
+
+
+def origins(text: str, base_path: str) -> dict[str, str]:
+    """Canonical name → where its line comes from, for the messages."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        req = _parse(line)
+        if req is None:
+            continue
+        match = IMPORT_COMMENT.search(line)
+        where = (
+            f"import {match['module']} in cell {match['cell']}"
+            if match
+            else f"{base_path}, line {number}"
+        )
+        found[canonicalize_name(req.name)] = f"{line.split('#', 1)[0].strip()} ({where})"
+    return found
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(f"{PYTHON}\0{text}".encode()).hexdigest()[:16]
+
+
+def check(text: str, base_path: str, *, label: str = "the function") -> str:
+    """Fail when ``text`` cannot be installed on the bundle's Python; return a warning or ""."""
+    if os.environ.get("KNOTEBOOK_NO_RESOLVE"):
+        return ""
+    stamp = cache.directory() / "resolved" / f"{_key(text)}.json"
+    if stamp.is_file():
+        return ""
+    with tempfile.TemporaryDirectory(prefix="knotebook-resolve-") as tmp:
+        req_file = Path(tmp) / "requirements.txt"
+        req_file.write_text(text, encoding="utf-8")
+        report = Path(tmp) / "report.json"
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--report",
+                str(report),
+                "--python-version",
+                PYTHON,
+                "--only-binary=:all:",
+                "--target",
+                str(Path(tmp) / "t"),
+                "-r",
+                str(req_file),
+            ],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        if proc.returncode == 0 and report.is_file():
+            resolved = json.loads(report.read_text(encoding="utf-8"))
+            pins = {
+                item["metadata"]["name"]: item["metadata"]["version"]
+                for item in resolved.get("install", [])
+            }
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(json.dumps({"python": PYTHON, "resolved": pins}, sort_keys=True))
+            return ""
+    raise_for(proc.stdout + proc.stderr, origins(text, base_path), label)
+    last = [line for line in proc.stderr.splitlines() if line.startswith("ERROR")]
+    return (
+        f"could not check that the requirements of {label} install on Python {PYTHON} "
+        f"({last[-1] if last else 'pip failed'}); set KNOTEBOOK_NO_RESOLVE=1 to skip the check"
+    )
+
+
+def _rejecting(depends: list[str], requested: list[str]) -> list[str]:
+    """The "X 1.0 depends on SPEC" lines whose SPEC the user's pins do not satisfy."""
+    pinned: dict[str, str] = {}
+    for spec in requested:
+        req = _parse(spec)
+        if req is not None:
+            exact = [s.version for s in req.specifier if s.operator == "=="]
+            if exact:
+                pinned[canonicalize_name(req.name)] = exact[0]
+    kept = []
+    for line in depends:
+        match = re.match(r"(?P<who>\S+ \S+) depends on (?P<spec>.+)$", line)
+        req = _parse(match["spec"].replace(" and ", ",")) if match else None
+        version = pinned.get(canonicalize_name(req.name)) if req else None
+        if match and req and version and not req.specifier.contains(version, prereleases=True):
+            kept.append(f"{match['who']}, which needs {match['spec']}")
+        elif not version:
+            kept.append(line)
+    return kept or depends
+
+
+def raise_for(output: str, where: dict[str, str], label: str) -> None:
+    """Turn pip's resolver failure into an ExportError naming the pins and their origins."""
+    head = f"{label}: its requirements cannot be installed on Python {PYTHON}"
+    if "conflict is caused by" in output:
+        block = output.split("The conflict is caused by:", 1)[1].split("\n\n", 1)[0]
+        causes = [line.strip() for line in block.strip().splitlines() if line.strip()]
+        requested = [
+            c.removeprefix("The user requested ").strip()
+            for c in causes
+            if c.startswith("The user requested")
+        ]
+        depends = _rejecting(
+            [c for c in causes if not c.startswith("The user requested")], requested
+        )
+        pins = []
+        for spec in requested:
+            req = _parse(spec)
+            pins.append(where.get(canonicalize_name(req.name), spec) if req else spec)
+        involved = []
+        cannot = re.search(r"Cannot install (.+?) because", output)
+        for part in re.split(r", | and ", cannot.group(1)) if cannot else []:
+            line_ref = re.match(r"-r .+ \(line (\d+)\)", part.strip())
+            req = None if line_ref else _parse(part.strip())
+            spec = where.get(canonicalize_name(req.name), "") if req else ""
+            if spec and spec not in pins and spec not in involved:
+                involved.append(spec)
+        pulled = f" (pulled in by {', '.join(involved)})" if involved else ""
+        raise ExportError(
+            f"{head}: {' and '.join(pins) or 'your pins'} conflicts with "
+            f"{'; '.join(depends)}{pulled}. Change: loosen or remove "
+            f"{' or '.join(p.split(' (', 1)[0] for p in pins) or 'those pins'} "
+            "so that one version satisfies both"
+        )
+    missing = re.search(r"No matching distribution found for (\S+)", output)
+    if missing and "Could not fetch URL" not in output and "connection" not in output.lower():
+        spec = missing.group(1)
+        req = _parse(spec)
+        pin = where.get(canonicalize_name(req.name), spec) if req else spec
+        raise ExportError(
+            f"{head}: {pin} has no release with a wheel for Python {PYTHON} on the package "
+            "index. Change: pin a version that has one (pip index versions "
+            f"{req.name if req else spec})"
+        )
