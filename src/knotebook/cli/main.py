@@ -16,7 +16,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import click  # noqa: E402
 
 from knotebook import __version__  # noqa: E402
-from knotebook.cli.options import CONTEXT  # noqa: E402
+from knotebook.cli.options import CONTEXT, no_venv_option, say, set_option  # noqa: E402
 from knotebook.errors import KnotebookError  # noqa: E402
 
 
@@ -165,19 +165,31 @@ def clean(paths: tuple[Path, ...], check: bool) -> None:
 @click.option(
     "--mode", type=click.Choice(["binary", "structured", "both"]), default="both", show_default=True
 )
-def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -> None:
+@set_option
+@no_venv_option
+def try_bundle(
+    bundle: Path,
+    event_spec: str | None,
+    envelope: str,
+    mode: str,
+    assignments: tuple[str, ...],
+    no_venv: bool,
+) -> None:
     """Start an exported bundle with its Procfile, send it an event, show replies and logs.
 
     A notebook is exported first. The function listens on 127.0.0.1 only; values from
-    k8s/function.env are masked in what is shown.
+    k8s/function.env are masked in what is shown. The bundle runs in a virtual environment made from its own requirements.txt (cached by its
+    hash, as knotebook run does), so a missing or conflicting package shows here.
 
     \b
     Examples:
       knotebook try export/vm-created
       knotebook try notebooks/vm_created.ipynb
       knotebook try export/vm-created --event VmClonedEvent --mode binary
+      knotebook try export/vm-created --set Vm.Name=db-7
     """
-    from knotebook.local import bundle_for, check_env, delivery, process
+    from knotebook.events.knobs import parse_assignments
+    from knotebook.local import bundle_for, check_env, delivery, process, venvs
     from knotebook.validate.masking import MIN_LENGTH, mask_text
 
     bundle = bundle_for(bundle, progress=click.echo)
@@ -188,10 +200,15 @@ def try_bundle(bundle: Path, event_spec: str | None, envelope: str, mode: str) -
     def show(text: str) -> None:
         click.echo(mask_text(text, secrets))
 
-    event = delivery.load_event(event_spec or str(bundle / "testevent.json"), envelope)
+    event = delivery.load_event(
+        event_spec or str(bundle / "testevent.json"),
+        envelope,
+        overrides=parse_assignments(assignments),
+    )
     modes = ["binary", "structured"] if mode == "both" else [mode]
+    venv = None if no_venv else venvs.ensure(bundle / "requirements.txt", progress=say)
     show(f"Starting {bundle}: {process.web_command(bundle)}")
-    server = process.start(bundle)
+    server = process.start(bundle, venv=venv)
     failed = False
     try:
         show(f"Listening on {server.url}")

@@ -81,10 +81,19 @@ def _quiet(output: str) -> str:
     return "\n".join(lines[-15:])
 
 
-def _run(args: list[str], what: str) -> None:
-    proc = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        detail = _quiet(proc.stdout + proc.stderr)
+def _run(args: list[str], what: str, progress: Callable[[str], None] | None = None) -> None:
+    """Run pip (or venv); with ``progress``, its lines are shown as they come."""
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if progress and line.strip() and not any(n in line for n in NOISE):
+            progress(f"  {line.rstrip()}")
+    if proc.wait() != 0:
+        detail = _quiet("".join(lines))
         last = detail.splitlines()[-1] if detail else f"exit {proc.returncode}"
         raise VenvError(f"{what} failed: {last}", detail)
 
@@ -109,7 +118,9 @@ def _host_pip(python: str) -> bool:
     return (major, minor) >= (22, 3)
 
 
-def _build(target: Path, requirements: Path, python: str) -> None:
+def _build(
+    target: Path, requirements: Path, python: str, progress: Callable[[str], None] | None = None
+) -> None:
     host_pip = _host_pip(python)
     venv_args = [python, "-m", "venv", str(target)]
     if host_pip:  # no ensurepip: installing pip into the venv costs ~5 s
@@ -120,6 +131,7 @@ def _build(target: Path, requirements: Path, python: str) -> None:
     _run(
         [*pip, "install", "--disable-pip-version-check", "--no-input", "-r", str(requirements)],
         f"pip install -r {requirements}",
+        progress,
     )
 
 
@@ -151,7 +163,7 @@ def ensure(
         started = time.monotonic()
         target = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
         try:
-            _build(target, requirements, python)
+            _build(target, requirements, python, progress)
             tmp_link = root / f".{name}.{os.getpid()}.link"
             with contextlib.suppress(FileNotFoundError):
                 tmp_link.unlink()

@@ -3,6 +3,7 @@ event it subscribes to with a 2xx and every malformed request with a 4xx."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -10,10 +11,14 @@ from pathlib import Path
 from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.export import exporter
-from knotebook.local import delivery, process
+from knotebook.local import delivery, process, venvs
 from knotebook.validate import masking
 from knotebook.validate.runner import Options, RunResult, notebook_env, plan
 from knotebook.vcenter import outside
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _check(answer: delivery.Delivery) -> str:
@@ -45,7 +50,9 @@ def check(path: Path, options: Options | None = None) -> list[RunResult]:
     ):
         try:
             bundle = exporter.export(path, Path(scratch)).directory
-            server = process.start(bundle, override_env=world.env())
+            # The bundle's own packages, as the image has them (cached by requirements' hash).
+            venv = venvs.ensure(bundle / "requirements.txt", progress=_say)
+            server = process.start(bundle, venv=venv, override_env=world.env())
         except KnotebookError as exc:
             world.close()
             return [RunResult(path, "contract: start", False, 0.0, None, str(exc), "contract")]
