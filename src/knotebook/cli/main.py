@@ -178,8 +178,9 @@ def try_bundle(
     """Start an exported bundle with its Procfile, send it an event, show replies and logs.
 
     A notebook is exported first. The function listens on 127.0.0.1 only; values from
-    k8s/function.env are masked in what is shown. The bundle runs in a virtual environment made from its own requirements.txt (cached by its
-    hash, as knotebook run does), so a missing or conflicting package shows here.
+    k8s/function.env are masked in what is shown. The bundle runs in a virtual environment made
+    from its own requirements.txt (cached by its hash, as knotebook run does), so a missing or
+    conflicting package shows here.
 
     \b
     Examples:
