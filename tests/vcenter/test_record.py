@@ -115,3 +115,18 @@ def test_validate_uses_recorded_samples(cli, project, write_notebook, vcsim):
     executed = project / "build" / "validate" / "power_off_log"
     run = next(executed.glob(f"{name.replace(':', '_')}*.ipynb")).read_text()
     assert f"ran on {vcsim.url} {vm.name}" in run
+
+
+def test_list_and_invoke_use_recorded_samples(cli, project, vcsim):
+    assert _record(cli, vcsim, project, "--from-start").exit_code == 0
+    listing = cli("events", "list", "--recorded", "--search", "VmPoweredOn", cwd=project)
+    assert listing.exit_code == 0
+    assert "VmPoweredOnEvent" in listing.output and "recorded]" in listing.output
+    assert "DrsVmPoweredOnEvent" not in listing.output  # nothing recorded for it
+    from knotebook.local import delivery
+
+    name = next((project / "events").glob("VmPoweredOnEvent__*.json")).stem.replace("__", ":")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        event = delivery.load_event(name)
+    assert event.get_attributes()["source"] == vcsim.url

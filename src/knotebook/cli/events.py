@@ -40,7 +40,8 @@ def _check_version(_ctx: click.Context, _param: click.Parameter, value: str | No
 Examples:
   knotebook events list --search snapshot
   knotebook events show VmCreatedEvent --envelope router --mode binary
-  knotebook events save AlarmStatusChangedEvent -o alarm.json""",
+  knotebook events save AlarmStatusChangedEvent -o alarm.json
+  knotebook events record --credentials vcsim.env   # your vCenter's events as samples""",
 )
 def events_group() -> None:
     """Browse the vCenter event catalog and produce realistic VEBA CloudEvents."""
@@ -52,7 +53,8 @@ def events_group() -> None:
 Examples:
   knotebook events list --search poweredon
   knotebook events list --kind eventex --vsphere 8.0u3 --search com.vmware.sso
-  knotebook events list --json > catalog.json""",
+  knotebook events list --json > catalog.json
+  knotebook events list --recorded            # what `knotebook events record` captured""",
 )
 @click.option("--search", metavar="TEXT", help="Case-insensitive text in the id or description.")
 @click.option("--kind", type=click.Choice(registry.KINDS), help="Catalog kind.")
@@ -63,9 +65,23 @@ Examples:
     help=f"Only ids present in this vSphere version ({', '.join(registry.VERSIONS)}).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as a JSON array.")
-def list_cmd(search: str | None, kind: str | None, vsphere: str | None, as_json: bool) -> None:
-    """List vCenter event ids (all 8 catalogs from vSphere 6.7U3 to 8.0U3)."""
+@click.option(
+    "--recorded", is_flag=True, help="Only ids with samples in the project's events/ folder."
+)
+def list_cmd(
+    search: str | None, kind: str | None, vsphere: str | None, as_json: bool, recorded: bool
+) -> None:
+    """List vCenter event ids (all 8 catalogs from vSphere 6.7U3 to 8.0U3).
+
+    Ids with samples recorded into the project (`knotebook events record`) say how many.
+    """
     rows = registry.catalog(search=search, kind=kind, vsphere=vsphere)
+    counts: dict[str, int] = {}
+    for found in samples.packaged_samples():
+        if found.provenance.get("kind") == "recorded":
+            counts[found.event_id] = counts.get(found.event_id, 0) + 1
+    if recorded:
+        rows = [r for r in rows if r.id in counts]
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
         return
@@ -73,7 +89,11 @@ def list_cmd(search: str | None, kind: str | None, vsphere: str | None, as_json:
         click.echo("no matching event ids", err=True)
         return
     width = min(max(len(r.id) for r in rows), 72)
-    lines = [f"{r.id:<{width}}  {r.kind:<13}  {_versions(r):<11}  {r.description}" for r in rows]
+    lines = [
+        f"{r.id:<{width}}  {r.kind:<13}  {_versions(r):<11}  {r.description}"
+        + (f" [{counts[r.id]} recorded]" if r.id in counts else "")
+        for r in rows
+    ]
     click.echo("\n".join(lines))
     click.echo(f"{len(rows)} event ids", err=True)
 

@@ -170,7 +170,8 @@ def load_event(
         if path.suffix == ".json" or path.is_file():
             event = read_event_file(path)
         else:
-            event = events.sample(events.resolve(str(spec)), envelope=envelope, overrides=overrides)
+            # an id, or a sample name: TaskEvent:error, VmPoweredOffEvent:vcsim-28 (recorded)
+            event = events.sample(str(spec), envelope=envelope, overrides=overrides)
             overrides = None
     if attributes:
         event = with_attributes(event, attributes)

@@ -114,7 +114,7 @@ def _build(target: Path, say: Callable[[str], None]) -> None:
             "GOPATH": f"{gopath}:{GOCODE}",
             "GOFLAGS": "",
             "CGO_ENABLED": "0",
-            "GOCACHE": str(target.parent.parent / "gocache"),
+            "GOCACHE": str(Path(tmp) / "gocache"),  # ~150 MB, needed once: dropped after
         }
         total = _dependencies(go, env, src)
         say(f"Building the vCenter simulator from Debian's govmomi (first use; {total} packages)")
