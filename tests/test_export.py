@@ -11,9 +11,12 @@ import tomllib
 import pytest
 from conftest import run_knotebook, tree_bytes
 
+import knotebook
 from knotebook.errors import ExportError, NotebookError
 from knotebook.export import exporter
 from knotebook.project import envfile
+
+SRC = Path(knotebook.__file__).parent
 
 BUNDLE_FILES = {
     "handler.py",
@@ -33,6 +36,8 @@ BUNDLE_FILES = {
     "k8s/function.env.example",
     "k8s/function.env",
     ".knotebook.local.json",
+} | {  # the runtime, copied byte for byte (a namespace portion: no knotebook/__init__.py)
+    f"knotebook/runtime/{p.name}" for p in (SRC / "runtime").glob("*.py")
 }
 GOOGLE_PROCFILE = re.compile(r"(?m)^(\w+):\s*(.+)$")  # GoogleCloudPlatform/buildpacks procfile.go
 PAKETO_PROCFILE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")  # paketo-buildpacks/procfile
@@ -52,7 +57,7 @@ def test_export_writes_the_whole_bundle_under_export(project, bundle):
 def test_handler_names_its_source_notebook_and_holds_only_function_cells(bundle):
     handler = (bundle / "handler.py").read_text()
     assert "from notebooks/vm_created.ipynb" in handler
-    assert "# --- notebooks/vm_created.ipynb, cell 8 ---" in handler
+    assert "# %% notebooks/vm_created.ipynb cell 8\n" in handler
     assert "def handler(event):" in handler
     assert "events.sample" not in handler  # exploration cells stay in the notebook
     assert "knotebook: settings" not in handler

@@ -20,7 +20,7 @@ import jinja2
 
 from knotebook import __version__, events, notebook
 from knotebook.errors import ExportError, NotebookError
-from knotebook.export import guard, requirements
+from knotebook.export import guard, requirements, runtime_copy
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 from knotebook.project.files import write_atomic
@@ -111,7 +111,9 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         raise ExportError(
             f"{project.path('Procfile')} has no 'web:' line; both buildpacks need one"
         )
+    runtime = runtime_copy.files(project.overrides)
     context = {
+        "runtime_version": runtime_copy.version(runtime),
         "settings": settings,
         "cells": function.function_cells,
         "notebook": notebook_label,
@@ -145,6 +147,7 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         raise ExportError(f"{where}{f':{line}' if line else ''}: {exc}") from None
     sample = events.sample(settings.event_types[0], envelope=settings.envelope)
     out = {name: text.encode("utf-8") for name, text in files.items()}
+    out.update(runtime)
     out["testevent.json"] = events.to_structured(sample)
     return out
 

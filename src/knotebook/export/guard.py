@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from knotebook.errors import EnvFileError, ExportError
+from knotebook.export.runtime_copy import PREFIX as RUNTIME_PREFIX
+from knotebook.export.runtime_copy import describe as runtime_summary
 from knotebook.project import envfile
 
 MANIFEST = ".knotebook.json"
@@ -63,6 +65,8 @@ def manifest_bytes(files: dict[str, bytes], notebook_label: str, version: str) -
         "source_hash": source_hash(files),
         "files": {name: digest(files[name]) for name in sorted(files)},
     }
+    if any(name.startswith(RUNTIME_PREFIX) for name in files):
+        record["runtime"] = runtime_summary(files)
     return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()
 
 

@@ -16,6 +16,8 @@ from knotebook.notebook.conventions import Cell
 MAGIC = re.compile(r"^\s*(%%?|!)\S")
 # Provided by the bundle's base requirements; never listed twice.
 RUNTIME_DISTRIBUTIONS = {"flask", "cloudevents", "gunicorn", "werkzeug"}
+# Copied into every bundle (knotebook/runtime/): function cells may import it (Reject, Retry...).
+BUNDLED = ("knotebook.runtime",)
 # Notebook tooling that must never reach an image.
 NOTEBOOK_ONLY = {
     "knotebook",
@@ -83,6 +85,8 @@ def check(path: Path, cells: Iterable[Cell]) -> None:
                 if isinstance(sub, ast.Import | ast.ImportFrom):
                     for module in _modules(sub):
                         if module in NOTEBOOK_ONLY:
+                            if _bundled(sub):
+                                continue
                             raise NotebookError(
                                 f"{where}, line {sub.lineno}: function cells must not import "
                                 f"{module!r} (notebook tooling is not in the image)"
@@ -92,6 +96,17 @@ def check(path: Path, cells: Iterable[Cell]) -> None:
             f"{path}: no function cell defines handler(event); "
             "add 'def handler(event):' to a '# knotebook: function' cell"
         )
+
+
+def _bundled(node: ast.Import | ast.ImportFrom) -> bool:
+    """Does the import only name modules the bundle carries (``knotebook.runtime``)?"""
+    if isinstance(node, ast.ImportFrom):
+        names = [node.module or ""] if node.level == 0 else []
+    else:
+        names = [alias.name for alias in node.names]
+    return bool(names) and all(
+        any(n == b or n.startswith(b + ".") for b in BUNDLED) for n in names
+    )
 
 
 def _modules(node: ast.Import | ast.ImportFrom) -> list[str]:
@@ -107,6 +122,8 @@ def requirements(path: Path, cells: Iterable[Cell]) -> list[Requirement]:
     for cell in cells:
         for node in ast.walk(ast.parse(cell.source)):
             if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            if _bundled(node):
                 continue
             for module in _modules(node):
                 if module in sys.stdlib_module_names or module == "__future__":

@@ -453,9 +453,11 @@ def build_negative(reference: Path, path: Path) -> list[dict[str, Any]]:
     h["Content-Type"] = "application/xml"
     add(
         "xml-body",
-        "reject",
+        "accept",
         "Tanzu Sources' default payloadEncoding: an XML body (camelCase elements, MoRefs as "
-        "type attributes; shape inferred from encoding/xml). A JSON handler must answer 4xx.",
+        "type attributes; shape inferred from encoding/xml). A valid CloudEvent: the function "
+        "receives the XML as str (HTTP binding 3.1.1) and decides; a JSON-only handler raises "
+        "Reject (400).",
         h,
         _xml(powered_off),
     )
@@ -540,9 +542,10 @@ def build_negative(reference: Path, path: Path) -> list[dict[str, Any]]:
     vro = (reference / "veba-samples/tanzu-structured/malformed-kn-py-vro.json").read_text()
     add(
         "specversion-0.3-mismatch",
-        "reject",
+        "accept",
         "VEBA kn-py-vro fixture: specversion 0.3, source /blah?stuff, type VmPoweredOffEvent "
-        "but DrsVmPoweredOnEvent data.",
+        "but DrsVmPoweredOnEvent data. A valid CloudEvent 0.3: the function gets it; the "
+        "mismatch is its to judge.",
         {"Content-Type": "application/cloudevents+json"},
         vro,
     )

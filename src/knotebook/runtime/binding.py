@@ -1,0 +1,391 @@
+"""The CloudEvents HTTP protocol binding 1.0.2 and JSON event format 1.0.2 (and 0.3): the one codec.
+
+``parse`` turns a request (Content-Type, ``ce-*`` headers, body) into a CloudEvent exactly as it
+was sent, or raises ``BadEvent`` with the status and a reason that names the problem;
+``to_binary`` and ``to_structured`` write one. The exported function, the local Broker and the
+event library all use this module, so what is rendered, forwarded and parsed cannot drift apart.
+
+What a function receives as ``event.get_data()``:
+
+* JSON (``application/json``, ``text/json``, ``*/*+json``; no datacontenttype in structured
+  mode): the parsed value (dict, list, str, number, bool or None);
+* text (``text/*``, ``application/xml``, ``*/*+xml``): ``str``, decoded with the Content-Type's
+  charset (UTF-8 when none);
+* anything else, and ``data_base64`` always: ``bytes``;
+* no body / no ``data`` member: ``None``.
+
+The SDK (cloudevents 2.x) parses leniently (it invents ``id`` and ``time``, guesses data types
+from the bytes, turns bad input into plain exceptions), so the checks are written out here; the
+events are the SDK's ``CloudEvent`` classes, built without the constructor's defaults.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from cloudevents.core.base import BaseCloudEvent
+from cloudevents.core.v03.event import CloudEvent as CloudEventV03
+from cloudevents.core.v1.event import CloudEvent
+
+STRUCTURED = "application/cloudevents+json"
+JSON = "application/json"
+REQUIRED = ("id", "source", "type", "specversion")
+SPECVERSIONS = ("1.0", "0.3")
+# Attributes whose values must be non-empty strings when present, per specversion.
+_STRINGS = {
+    "1.0": frozenset(("datacontenttype", "dataschema", "subject")),
+    "0.3": frozenset(("datacontenttype", "datacontentencoding", "schemaurl", "subject")),
+}
+_EXTENSION_NAME = re.compile("[a-z0-9]+").fullmatch
+# RFC 3339 section 5.6 date-time ("T" or "t", "Z" or "z"; the space of its note is not allowed).
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+).fullmatch
+_INT32 = range(-(2**31), 2**31)
+# printable ASCII except space, '"' and '%' travel as-is in headers (HTTP binding 3.1.3.2)
+_SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in ' "%')
+_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+EVENT_CLASSES = (CloudEvent, CloudEventV03)  # BaseCloudEvent is a Protocol: no isinstance
+
+
+class BadEvent(Exception):
+    """A request that is not a usable CloudEvent: a 4xx answer with ``reason``, never retried."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+class Event(CloudEvent):
+    """A CloudEvent 1.0 exactly as received: absent attributes (time, ...) stay absent."""
+
+    def __init__(self, attributes: dict[str, Any], data: Any = None) -> None:
+        self._attributes = attributes
+        self._data = data
+
+
+class EventV03(CloudEventV03):
+    """A CloudEvent 0.3 exactly as received."""
+
+    def __init__(self, attributes: dict[str, Any], data: Any = None) -> None:
+        self._attributes = attributes
+        self._data = data
+
+
+# -- media types ---------------------------------------------------------------------------------
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type, without parameters, lower case."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_json(media: str) -> bool:
+    """``*/json`` or ``*/*+json`` (JSON format 3.1.1)."""
+    return media.endswith(("/json", "+json"))
+
+
+def is_text(media: str) -> bool:
+    return media.startswith("text/") or media.endswith(("/xml", "+xml"))
+
+
+def charset(content_type: str) -> str:
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"') or "utf-8"
+    return "utf-8"
+
+
+def decode_data(content_type: str | None, body: bytes) -> Any:
+    """The data of a binary-mode body (or of decoded ``data_base64`` when asked) by media type."""
+    if not body:
+        return None
+    media = media_type(content_type)
+    if not media or is_json(media):
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            raise BadEvent(
+                f"data is not valid JSON but its content type is {media or 'JSON (implied)'}"
+            ) from None
+    if is_text(media):
+        assert content_type is not None
+        name = charset(content_type)
+        try:
+            return body.decode(name)
+        except LookupError:
+            raise BadEvent(f"unknown charset {name!r} in Content-Type {content_type!r}") from None
+        except UnicodeDecodeError:
+            raise BadEvent(f"data is not valid {name} text ({media})") from None
+    return body
+
+
+# -- attributes ----------------------------------------------------------------------------------
+def parse_time(value: Any) -> datetime:
+    """An RFC 3339 timestamp (nanoseconds are cut to microseconds); BadEvent if it is not one."""
+    if not isinstance(value, str) or not _RFC3339(value):
+        raise BadEvent(f"attribute 'time' is not an RFC 3339 timestamp: {value!r}")
+    text = value.upper().replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # fromisoformat takes at most 6 fractional digits before 3.11's wider parser
+        digits = len(rest) - 6
+        text = f"{head}.{rest[:digits][:6].ljust(6, '0')}{rest[digits:]}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise BadEvent(f"attribute 'time' is not a valid date and time: {value!r}") from None
+
+
+def check(attributes: dict[str, Any]) -> type[Event] | type[EventV03]:
+    """Check the attributes (CloudEvents spec 3, JSON format 2.2); parse ``time`` in place."""
+    for name in REQUIRED:
+        value = attributes.get(name)
+        if not isinstance(value, str) or not value:
+            if name not in attributes:
+                raise BadEvent(f"required attribute '{name}' is missing")
+            raise BadEvent(f"required attribute '{name}' must be a non-empty string: {value!r}")
+    version = attributes["specversion"]
+    if version not in SPECVERSIONS:
+        raise BadEvent(
+            f"unsupported specversion {version!r}; expected one of {', '.join(SPECVERSIONS)}"
+        )
+    strings = _STRINGS[version]
+    for name, value in attributes.items():
+        if name in REQUIRED:
+            continue
+        if name == "time":
+            if not isinstance(value, datetime):
+                attributes["time"] = parse_time(value)
+        elif name in strings:
+            if not isinstance(value, str) or not value:
+                raise BadEvent(f"attribute '{name}' must be a non-empty string: {value!r}")
+        elif not _EXTENSION_NAME(name):
+            raise BadEvent(
+                f"attribute name {name!r} is not valid: use lower-case letters and digits"
+            )
+        elif isinstance(value, bool | str):
+            continue
+        elif isinstance(value, int):
+            if value not in _INT32:
+                raise BadEvent(f"attribute '{name}' is an integer out of the 32-bit range")
+        else:
+            raise BadEvent(
+                f"attribute '{name}' has a value of type {type(value).__name__}; "
+                "CloudEvents attributes are strings, booleans or integers"
+            )
+    return Event if version == "1.0" else EventV03
+
+
+def header_value(name: str, raw: str) -> str:
+    """A ``ce-`` header value as sent: the latin-1 decoding of the header bytes undone, an RFC
+    7230 quoted string unquoted, then percent-decoded exactly once as UTF-8 (binding 3.1.3.2)."""
+    try:
+        value = raw.encode("latin-1")
+    except UnicodeEncodeError:  # a str built in Python, not decoded from header bytes
+        value = raw.encode("utf-8")
+    if len(value) >= 2 and value[:1] == value[-1:] == b'"':
+        value = value[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+    if b"%" in value:
+        if _PERCENT.search(value):
+            raise BadEvent(f"header ce-{name} has a '%' that does not start a %XX escape")
+        value = _unquote(value)
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadEvent(f"header ce-{name} is not valid UTF-8 after percent-decoding") from None
+
+
+def _unquote(value: bytes) -> bytes:
+    parts = value.split(b"%")
+    return parts[0] + b"".join(bytes.fromhex(p[:2].decode("ascii")) + p[2:] for p in parts[1:])
+
+
+# -- decoding ------------------------------------------------------------------------------------
+def binary(content_type: str | None, ce: Mapping[str, str], body: bytes) -> BaseCloudEvent:
+    """Binary mode: attributes from ``ce`` (header names without ``ce-``, lower case, raw
+    latin-1 values), datacontenttype from Content-Type, data from the body."""
+    attributes: dict[str, Any] = {}
+    for name, raw in ce.items():
+        if raw.isascii() and "%" not in raw and raw[:1] != '"':
+            attributes[name] = raw  # nothing to decode: the common case
+        else:
+            attributes[name] = header_value(name, raw)
+    if not attributes:
+        hint = ""
+        if body.lstrip()[:1] == b"{" and b'"specversion"' in body:
+            hint = (
+                f"; the body looks like a structured event: send it with Content-Type: {STRUCTURED}"
+            )
+        raise BadEvent(f"not a CloudEvent: no ce-* headers and no {STRUCTURED} body" + hint)
+    if "datacontenttype" in attributes:
+        raise BadEvent(
+            "header ce-datacontenttype is not allowed in binary mode: "
+            "the Content-Type header carries the datacontenttype"
+        )
+    if content_type:
+        attributes["datacontenttype"] = content_type
+    factory = check(attributes)
+    return factory(attributes, decode_data(content_type, body))
+
+
+def structured(body: bytes) -> BaseCloudEvent:
+    """Structured mode, JSON format: the whole event in the body."""
+    try:
+        envelope = json.loads(body)
+    except UnicodeDecodeError:
+        raise BadEvent("structured event is not UTF-8 JSON") from None
+    except ValueError as exc:
+        raise BadEvent(f"structured event is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadEvent("structured event is JSON nested too deeply") from None
+    if not isinstance(envelope, dict):
+        raise BadEvent(
+            f"structured event must be a JSON object, not {type(envelope).__name__} "
+            "(batches are sent as application/cloudevents-batch+json, which is not supported)"
+        )
+    return from_dict(envelope)
+
+
+def from_dict(envelope: dict[str, Any]) -> BaseCloudEvent:
+    """A CloudEvent from its JSON format object (JSON format 3)."""
+    attributes = {
+        k: v for k, v in envelope.items() if k not in ("data", "data_base64") and v is not None
+    }
+    factory = check(attributes)
+    has_data = "data" in envelope
+    if has_data and "data_base64" in envelope:
+        raise BadEvent("structured event has both 'data' and 'data_base64'")
+    content_type = attributes.get("datacontenttype")
+    if "data_base64" in envelope:
+        encoded = envelope["data_base64"]
+        if encoded is None:
+            return factory(attributes, None)
+        return factory(attributes, _base64(encoded, "data_base64"))
+    data = envelope.get("data")
+    encoding = attributes.get("datacontentencoding")
+    if encoding is not None and has_data:  # 0.3: data is a base64 string
+        if str(encoding).lower() != "base64":
+            raise BadEvent(f"unsupported datacontentencoding {encoding!r}; only base64 exists")
+        return factory(attributes, None if data is None else _base64(data, "data"))
+    media = media_type(content_type)
+    if data is not None and media and not is_json(media) and not isinstance(data, str):
+        raise BadEvent(
+            f"'data' must be a string when datacontenttype is {media}, not {type(data).__name__}"
+        )
+    return factory(attributes, data)
+
+
+def _base64(value: Any, member: str) -> bytes:
+    if not isinstance(value, str):
+        raise BadEvent(f"'{member}' must be a base64 string, not {type(value).__name__}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadEvent(f"'{member}' is not valid base64") from None
+
+
+def parse(content_type: str | None, ce: Mapping[str, str], body: bytes) -> BaseCloudEvent:
+    """One CloudEvent from a request: the mode is chosen by Content-Type alone (binding 3)."""
+    media = media_type(content_type)
+    if media.startswith("application/cloudevents-batch"):
+        raise BadEvent("batched CloudEvents are not supported; send one event per request", 415)
+    if media.startswith("application/cloudevents"):
+        if media != STRUCTURED:
+            raise BadEvent(f"unsupported event format {media}; use {STRUCTURED}", 415)
+        return structured(body)
+    return binary(content_type, ce, body)
+
+
+def parse_message(headers: Mapping[str, str], body: bytes) -> BaseCloudEvent:
+    """One CloudEvent from full HTTP headers (any case) and body."""
+    content_type = None
+    ce: dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower.startswith("ce-"):
+            ce[lower[3:]] = value  # http.server/http.client decode header bytes as latin-1
+        elif lower == "content-type":
+            content_type = value
+    return parse(content_type, ce, body)
+
+
+# -- encoding ------------------------------------------------------------------------------------
+def attribute_text(value: Any) -> str:
+    """An attribute value as a string (CloudEvents type system, canonical string forms)."""
+    if isinstance(value, datetime):
+        offset = value.utcoffset()
+        if offset is None or offset:
+            return value.isoformat()
+        text = value.strftime("%Y-%m-%dT%H:%M:%S")  # Go's RFC3339Nano, as Knative writes it
+        if value.microsecond:
+            text += f".{value.microsecond:06d}".rstrip("0")
+        return text + "Z"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _encode_data(data: Any, content_type: str | None, indent: int | None = None) -> bytes:
+    if data is None:
+        return b""
+    if isinstance(data, bytes | bytearray):
+        return bytes(data)
+    if isinstance(data, str) and not is_json(media_type(content_type) or JSON):
+        return data.encode(charset(content_type) if content_type else "utf-8")
+    return json.dumps(data, indent=indent, ensure_ascii=False).encode("utf-8")
+
+
+def to_binary(event: BaseCloudEvent, *, indent: int | None = None) -> tuple[dict[str, str], bytes]:
+    """HTTP binary mode: ``ce-*`` headers (percent-encoded), Content-Type, the data bytes.
+
+    JSON data gets ``Content-Type: application/json`` when the event has no datacontenttype."""
+    headers: dict[str, str] = {}
+    content_type = None
+    for name, value in event.get_attributes().items():
+        if value is None:
+            continue
+        if name == "datacontenttype":
+            content_type = str(value)
+        else:
+            headers[f"ce-{name}"] = quote(attribute_text(value), safe=_SAFE)
+    data = event.get_data()
+    if content_type is None and data is not None and not isinstance(data, bytes | bytearray):
+        content_type = JSON  # JSON format 3.1: no datacontenttype means application/json
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    return headers, _encode_data(data, content_type, indent)
+
+
+def to_dict(event: BaseCloudEvent) -> dict[str, Any]:
+    """The JSON format object of an event: attributes, then ``data`` or ``data_base64``."""
+    out: dict[str, Any] = {
+        name: value if isinstance(value, bool | int) else attribute_text(value)
+        for name, value in event.get_attributes().items()
+        if value is not None
+    }
+    data = event.get_data()
+    if isinstance(data, bytes | bytearray):
+        if out.get("specversion") == "0.3":
+            out["datacontentencoding"] = "base64"
+            out["data"] = base64.b64encode(data).decode("ascii")
+        else:
+            out["data_base64"] = base64.b64encode(data).decode("ascii")
+    elif data is not None:
+        out["data"] = data
+    return out
+
+
+def to_structured(
+    event: BaseCloudEvent, *, indent: int | None = None
+) -> tuple[dict[str, str], bytes]:
+    """HTTP structured mode: ``Content-Type: application/cloudevents+json`` and the JSON object."""
+    text = json.dumps(to_dict(event), indent=indent, ensure_ascii=False)
+    return {"Content-Type": STRUCTURED}, text.encode("utf-8")
