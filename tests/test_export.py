@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 from conftest import run_knotebook, tree_bytes
