@@ -9,6 +9,7 @@ from pathlib import Path
 from conftest import run_knotebook
 
 from knotebook.lab import server
+from knotebook.local import ports
 
 
 def test_it_runs_this_environments_jupyter_on_localhost_on_the_folder(tmp_path):
@@ -33,7 +34,7 @@ def test_a_busy_port_is_refused_and_the_default_moves_on():
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         busy = sock.getsockname()[1]
-        assert not server.port_free(busy)
+        assert not ports.port_free(busy, server.HOST)
         assert server.choose_port(None) != busy
 
 

@@ -9,7 +9,7 @@ from conftest import make_project, run_knotebook
 from localkit import Proc, session_cache, write_function
 
 from knotebook import events
-from knotebook.local import delivery, process, triggers
+from knotebook.local import delivery, ports, triggers
 from knotebook.local.broker import Broker, Target
 
 FLAKY = """# knotebook: function
@@ -80,7 +80,7 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def broker(project):
-    port = process.free_port()
+    port = ports.free_port()
     proc = Proc("broker", "export/flaky", "export/audit", "--port", str(port), cwd=project)
     try:
         proc.wait_for(f"Broker ingress at http://127.0.0.1:{port}/", timeout=300)

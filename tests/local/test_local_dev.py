@@ -11,7 +11,7 @@ from conftest import make_project, run_knotebook
 from localkit import Proc, alive, session_cache, write_function
 
 from knotebook import local
-from knotebook.local import process
+from knotebook.local import ports, process
 
 HANDLER = """# knotebook: function
 import logging
@@ -29,7 +29,7 @@ def session(tmp_path_factory):
     session_cache()
     root = make_project(tmp_path_factory.mktemp("dev") / "project")
     notebook = write_function(root, "live", HANDLER.format(version="v1"))
-    port = process.free_port()
+    port = ports.free_port()
     proc = Proc("dev", "notebooks/live.ipynb", "--port", str(port), cwd=root)
     try:
         proc.wait_for(f"Serving live at http://127.0.0.1:{port}/", timeout=300)
@@ -107,7 +107,7 @@ def test_python_api_dev_session_in_the_background(tmp_path):
     root = make_project(tmp_path / "project")
     notebook = write_function(root, "bg", HANDLER.format(version="v1"))
     lines: list[str] = []
-    session = local.dev(notebook, port=process.free_port(), say=lines.append, echo=False)
+    session = local.dev(notebook, port=ports.free_port(), say=lines.append, echo=False)
     try:
         assert [a.status for a in session.answers] == [204]
         pid = session.server.process.pid

@@ -11,7 +11,7 @@ from conftest import make_project, run_knotebook
 from localkit import Proc, alive, session_cache, write_function
 
 from knotebook import events, local
-from knotebook.local import delivery, process, runstate
+from knotebook.local import delivery, ports, runstate
 
 HANDLER = """# knotebook: function
 import logging
@@ -61,7 +61,7 @@ def project(tmp_path_factory):
 @pytest.fixture(scope="module")
 def running(project):
     """``knotebook run export/echo``: the first start builds the session's venv."""
-    port = process.free_port()
+    port = ports.free_port()
     proc = Proc("run", "export/echo", "--port", str(port), cwd=project, env={"LEAK": "yes"})
     try:
         proc.wait_for(f"Serving echo at http://127.0.0.1:{port}/", timeout=300)
@@ -137,7 +137,7 @@ def test_invoke_without_a_running_function_is_a_one_line_error(tmp_path):
 
 
 def test_second_run_of_an_unchanged_bundle_is_ready_in_under_2_s(project, running):
-    port = process.free_port()
+    port = ports.free_port()
     second = Proc("run", "export/echo", "--port", str(port), cwd=project)
     try:
         seconds = second.wait_for("Serving echo at", timeout=60)
@@ -153,7 +153,7 @@ def test_second_run_of_an_unchanged_bundle_is_ready_in_under_2_s(project, runnin
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_stop_leaves_no_child_process(project, running, sig):
-    port = process.free_port()
+    port = ports.free_port()
     proc = Proc("run", "export/echo", "--port", str(port), cwd=project)
     proc.wait_for("Serving echo at", timeout=60)
     pids = proc.web_pids()
@@ -168,7 +168,7 @@ def test_stop_leaves_no_child_process(project, running, sig):
 
 
 def test_run_a_notebook_exports_it_first(project):
-    port = process.free_port()
+    port = ports.free_port()
     server = local.run(project / "notebooks" / "echo.ipynb", port=port)
     try:
         assert server.logs is not None
@@ -213,7 +213,7 @@ def test_env_file_lines_kubectl_rejects_are_errors_with_file_and_line(project, c
 def test_ctrl_c_during_the_venv_build_leaves_no_half_venv(project, tmp_path):
     cache = tmp_path / "cache"
     proc = Proc(
-        "run", "export/echo", "--port", str(process.free_port()), cwd=project, cache=str(cache)
+        "run", "export/echo", "--port", str(ports.free_port()), cwd=project, cache=str(cache)
     )
     proc.wait_for("Creating a virtual environment", timeout=60)
     time.sleep(0.5)  # inside python -m venv / pip install

@@ -22,6 +22,7 @@ from knotebook.cli.options import (
 from knotebook.errors import KnotebookError
 from knotebook.events.knobs import parse_assignments
 from knotebook.local import delivery, process, runstate
+from knotebook.project.paths import project_root
 
 
 def _say(message: str) -> None:
@@ -271,7 +272,7 @@ def broker(
 
     paths = list(bundles)
     if not paths:
-        root = runstate.project_root()
+        root = project_root()
         paths = sorted(p.parent for p in (root / "export").glob("*/Procfile"))
         if not paths:
             raise KnotebookError(f"no bundles in {root / 'export'}; run knotebook export first")

@@ -18,6 +18,7 @@ import click  # noqa: E402
 from knotebook import __version__  # noqa: E402
 from knotebook.cli.options import CONTEXT, no_venv_option, say, set_option  # noqa: E402
 from knotebook.errors import KnotebookError  # noqa: E402
+from knotebook.events.envelopes import ENVELOPES  # noqa: E402
 
 
 class Group(click.Group):
@@ -161,7 +162,7 @@ def clean(paths: tuple[Path, ...], check: bool) -> None:
 @main.command("try", context_settings=CONTEXT)
 @click.argument("bundle", metavar="BUNDLE|NOTEBOOK", type=click.Path(path_type=Path))
 @click.option("--event", "event_spec", help="Event id or JSON file [default: testevent.json].")
-@click.option("--envelope", type=click.Choice(["tanzu", "router"]), default="tanzu")
+@click.option("--envelope", type=click.Choice(ENVELOPES), default="tanzu")
 @click.option(
     "--mode", type=click.Choice(["binary", "structured", "both"]), default="both", show_default=True
 )

@@ -8,6 +8,7 @@ import click
 
 from knotebook.cli.options import CONTEXT
 from knotebook.errors import KnotebookError
+from knotebook.events.envelopes import ENVELOPES
 from knotebook.project import templates
 
 
@@ -35,9 +36,7 @@ def _shown(path: Path) -> str:
     help="vCenter event id of the first function notebook.",
 )
 @click.option("--name", help="FUNCTION_NAME of the first function [default: from the event].")
-@click.option(
-    "--envelope", type=click.Choice(["tanzu", "router"]), default="tanzu", show_default=True
-)
+@click.option("--envelope", type=click.Choice(ENVELOPES), default="tanzu", show_default=True)
 def init_command(directory: Path, event: str, name: str | None, envelope: str) -> None:
     """Create a knotebook project: notebooks/, templates, k8s/, tests/, CI and a first function.
 
@@ -74,9 +73,7 @@ def init_command(directory: Path, event: str, name: str | None, envelope: str) -
     required=True,
     help="vCenter event id to subscribe to (repeat for more).",
 )
-@click.option(
-    "--envelope", type=click.Choice(["tanzu", "router"]), default="tanzu", show_default=True
-)
+@click.option("--envelope", type=click.Choice(ENVELOPES), default="tanzu", show_default=True)
 @click.option("--reply", metavar="TYPE", help="Reply with a CloudEvent of this type.")
 @click.option(
     "--dir",

@@ -12,6 +12,7 @@ import click
 from knotebook.cli.options import CONTEXT, PORT
 from knotebook.errors import KnotebookError
 from knotebook.events import envelopes
+from knotebook.project import paths
 from knotebook.project.files import write_atomic
 
 DEFAULT_TO = "http://127.0.0.1:8800/"
@@ -171,11 +172,11 @@ def record_command(
           --vcenter https://127.0.0.1:8989/sdk --insecure
       knotebook events record --credentials vcsim.env --once --types VmPoweredOffEvent
     """
-    from knotebook.local import process, runstate
+    from knotebook.local import process
     from knotebook.vcenter import record
 
     creds = _credentials(url, credentials, insecure)
-    target = folder or runstate.project_root() / record.FOLDER
+    target = folder or paths.project_root() / record.FOLDER
     wanted = tuple(t.strip() for t in (types or "").split(",") if t.strip())
     with process.sigterm_as_interrupt():
         try:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from knotebook.errors import KnotebookError
+from knotebook.project.paths import project_root
 
 SEPARATOR = "__"
 
@@ -78,8 +79,6 @@ def _folder_index(folder: str, _mtime: int) -> dict[str, dict[str, PackagedSampl
 
 def project_folder() -> Path:
     """The project's own samples (``knotebook events record`` writes them): ``events/``."""
-    from knotebook.local.runstate import project_root
-
     return project_root() / PROJECT_FOLDER
 
 

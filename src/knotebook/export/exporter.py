@@ -24,6 +24,8 @@ from knotebook.export import guard, requirements, runtime_copy
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 from knotebook.project.files import write_atomic
+from knotebook.project.paths import env_file_of
+from knotebook.project.procfile import web_command as procfile_web_command
 from knotebook.project import envfile, templates
 
 PYTHON_VERSION = "3.13"
@@ -106,8 +108,8 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
     project = templates.find(root)
     triggers = _triggers(settings)
     procfile = project.read("Procfile")
-    web = re.search(r"(?m)^web:\s*(\S.*)$", procfile)
-    if not web:
+    web = procfile_web_command(procfile)
+    if web is None:
         raise ExportError(
             f"{project.path('Procfile')} has no 'web:' line; both buildpacks need one"
         )
@@ -120,7 +122,7 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         "triggers": triggers,
         "knotebook_version": __version__,
         "python_version": PYTHON_VERSION,
-        "concurrency": _concurrency(web.group(1)),
+        "concurrency": _concurrency(web),
         "secret_name": f"{settings.name}-env",
     }
     env = project.environment()
@@ -171,7 +173,7 @@ def env_file(function: FunctionNotebook) -> tuple[bytes, bool]:
     """
     assert function.settings is not None
     declared = function.settings.env_vars
-    source = function.path.with_suffix(".env")
+    source = env_file_of(function.path)
     if source.is_file():
         values = envfile.read(source)
         ordered = {k: values[k] for k in declared if k in values}

@@ -36,6 +36,7 @@ from knotebook.export import exporter, guard
 from knotebook.local import delivery
 from knotebook.notebook.conventions import Cell, FunctionNotebook
 from knotebook.project import envfile
+from knotebook.project.paths import env_file_of
 
 SIMILAR = 0.5  # a kernel run belongs to the saved cell it resembles at least this much
 KINDS = ("settings", "function")
@@ -191,8 +192,7 @@ class KernelFunction:
         """The values of ``notebooks/<stem>.env``, as validate and export use them."""
         if self.path is None:
             return {}
-        env_path = self.path.with_suffix(".env")
-        return envfile.read(env_path) if env_path.is_file() else {}
+        return envfile.of_notebook(self.path)
 
 
 def _ratio(a: str, b: str) -> float:
@@ -528,7 +528,7 @@ def invoke(kf: KernelFunction, event: Any, mode: str = "binary") -> Invocation:
                 "Broker would deliver the reply back to it, in a loop"
             )
     if env and kf.path is not None:
-        notes.append(f"environment from {kf.path.with_suffix('.env').name}: {', '.join(env)}")
+        notes.append(f"environment from {env_file_of(kf.path).name}: {', '.join(env)}")
     return Invocation(
         kf.name,
         event,

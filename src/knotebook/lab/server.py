@@ -12,7 +12,6 @@ import http.client
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,32 +19,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from knotebook.errors import KnotebookError
+from knotebook.local.ports import free_port, port_free
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8888
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
-
-
 def choose_port(wanted: int | None) -> int:
     """``wanted`` if given (it must be free); else 8888 or the next free port above it."""
     if wanted:
-        if not port_free(wanted):
+        if not port_free(wanted, HOST):
             raise KnotebookError(f"port {wanted} on {HOST} is in use; pick another with --port")
         return wanted
     for port in range(DEFAULT_PORT, DEFAULT_PORT + 100):
-        if port_free(port):
+        if port_free(port, HOST):
             return port
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+    return free_port(HOST)
 
 
 def jupyter_command(folder: Path, port: int) -> list[str]:

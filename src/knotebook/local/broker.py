@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 from knotebook.errors import KnotebookError
-from knotebook.local import delivery, process, triggers
+from knotebook.local import delivery, ports, triggers
 from knotebook.local.bundle import bundle_for, run
 from knotebook.local.triggers import Trigger
 
@@ -312,7 +312,7 @@ class Broker:
                 found = triggers.load(bundle / "k8s" / "trigger.yaml")
                 server = run(
                     bundle,
-                    port=process.free_port(),
+                    port=ports.free_port(),
                     isolated=isolated,
                     echo=bundle.resolve().name if echo else False,
                     progress=progress,
@@ -336,7 +336,7 @@ class Broker:
 
     def start(self) -> Broker:
         try:
-            process.check_port(self.port)
+            ports.check_port(self.port)
             self._ingress = _Ingress((self.host, self.port), _Handler)
         except BaseException as exc:  # nothing the broker started outlives a failed start
             for server in self.servers:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from knotebook.errors import KnotebookError
-from knotebook.local import process, runstate, venvs
+from knotebook.local import ports, process, runstate, venvs
 from knotebook.project import envfile
 
 DEFAULT_PORT = 8080
@@ -68,8 +68,8 @@ def service_env(bundle: Path) -> dict[str, str]:
 def choose_port(port: int | None) -> int:
     """``port``; by default 8080 (what Knative gives a container), or a free one if it is taken."""
     if port:
-        return process.check_port(port)
-    return DEFAULT_PORT if process.port_free(DEFAULT_PORT) else process.free_port()
+        return ports.check_port(port)
+    return DEFAULT_PORT if ports.port_free(DEFAULT_PORT) else ports.free_port()
 
 
 def run(

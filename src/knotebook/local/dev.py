@@ -28,6 +28,7 @@ from knotebook.errors import KnotebookError
 from knotebook.local import delivery, process, runstate, venvs
 from knotebook.local.bundle import check_env, choose_port, service_env
 from knotebook.project import templates
+from knotebook.project.paths import env_file_of
 
 
 class DevSession:
@@ -65,7 +66,7 @@ class DevSession:
     # -- what is watched ---------------------------------------------------------------------
     def watched(self) -> list[Path]:
         project = templates.find(self.notebook.resolve().parent)
-        paths = [self.notebook, self.notebook.with_suffix(".env")]
+        paths = [self.notebook, env_file_of(self.notebook)]
         return paths + project.watched()
 
     def _snapshot(self) -> dict[Path, tuple[int, int] | None]:

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knotebook.errors import KnotebookError
+from knotebook.local.ports import free_port, port_free
 from knotebook.project import envfile
+from knotebook.project.procfile import web_command as procfile_web_command
 
 # The launcher's shell, resolved from knotebook's own PATH: a function.env that sets PATH
 # (PATH=/nope) changes what the web command finds, not whether it can start at all.
 BASH = shutil.which("bash") or "/bin/bash"
 
-WEB = re.compile(r"(?m)^web:\s*(.+)$")
 # The all-interfaces address in a web command's bind option: gunicorn's --bind/-b HOST:PORT
 # (the Procfile's), uvicorn's or functions-framework's --host HOST.
 WILDCARD_BIND = re.compile(
@@ -45,10 +45,10 @@ def web_command(bundle: Path) -> str:
         text = procfile.read_text(encoding="utf-8")
     except OSError:
         raise KnotebookError(f"{procfile}: no Procfile; is {bundle} an exported bundle?") from None
-    match = WEB.search(text)
-    if not match:
+    command = procfile_web_command(text)
+    if command is None:
         raise KnotebookError(f"{procfile}: no 'web:' line")
-    return match.group(1).strip()
+    return command
 
 
 def local_command(command: str, host: str = LOCAL_HOST) -> str:
@@ -62,32 +62,6 @@ def local_command(command: str, host: str = LOCAL_HOST) -> str:
         )
 
     return WILDCARD_BIND.sub(bind, command)
-
-
-def check_port(port: int) -> int:
-    """``port`` when it is a TCP port number (0: any free one); else a one-line error."""
-    if not 0 <= port <= 65535:
-        raise KnotebookError(f"port {port} is not a TCP port number (0-65535)")
-    return port
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_free(port: int, host: str = "0.0.0.0") -> bool:
-    """Can a server bind ``host:port`` (as gunicorn does, with SO_REUSEADDR)?"""
-    check_port(port)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host.strip("[]"), port))
-        except OSError:
-            return False
-        return True
 
 
 def group_pids(pgid: int) -> list[int]:

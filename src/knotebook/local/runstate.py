@@ -18,14 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from knotebook.errors import KnotebookError
-from knotebook.project import templates
 from knotebook.project.files import write_atomic
+from knotebook.project.paths import project_root
 
 FILE = "build/knotebook-run.json"
-
-
-def project_root(start: Path | None = None) -> Path:
-    return templates.find(start or Path.cwd()).root
 
 
 def state_path(start: Path | None = None) -> Path:

@@ -22,12 +22,12 @@ from pathlib import Path
 import nbformat
 
 from knotebook.errors import NotebookError
+from knotebook.events.envelopes import ENVELOPES
 
 FUNCTION_MARK = "# knotebook: function"
 SETTINGS_MARK = "# knotebook: settings"
 MARK = re.compile(r"#\s*knotebook\s*:\s*(\w+)", re.IGNORECASE)
 DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
-ENVELOPES = ("tanzu", "router")
 
 SETTINGS: dict[str, str] = {
     "FUNCTION_NAME": "the function's name: lowercase letters, digits and '-' (a DNS-1035 label)",

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from knotebook.errors import EnvFileError
+from knotebook.project.paths import env_file_of
 
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 RESERVED = frozenset({"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"})
@@ -76,3 +77,9 @@ def render(values: dict[str, str]) -> str:
         if "\n" in value or "\r" in value:
             raise ValueError(f"the value of {key} spans lines; env files cannot hold it")
     return "".join(f"{key}={value}\n" for key, value in values.items())
+
+
+def of_notebook(notebook: Path) -> dict[str, str]:
+    """The values of ``<notebook>.env`` beside the notebook ({} when there is none)."""
+    path = env_file_of(notebook)
+    return read(path) if path.is_file() else {}

@@ -17,7 +17,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from knotebook import events, notebook
 from knotebook.errors import KnotebookError, NotebookError
-from knotebook.notebook.conventions import DNS_1035, ENVELOPES
+from knotebook.events.envelopes import ENVELOPES
+from knotebook.notebook.conventions import DNS_1035
 from knotebook.project.files import write_atomic
 from knotebook.scaffold import stub
 

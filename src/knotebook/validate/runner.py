@@ -19,7 +19,7 @@ from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.project import envfile
 
-ENVELOPE_CHOICES = ("both", "tanzu", "router")
+ENVELOPE_CHOICES = ("both", *events.ENVELOPES)
 AS_WRITTEN = "as written (Run All)"
 OWN_VALUE = re.compile(r"""(?m)^(EVENT|ENVELOPE)\s*=\s*(['"])([^'"\n]*)\2\s*(?:#.*)?$""")
 
@@ -159,5 +159,4 @@ def plan(path: Path, options: Options | None = None) -> list[Run]:
 
 def notebook_env(path: Path) -> dict[str, str]:
     """Values from ``<notebook>.env`` beside the notebook: the kernel's extra environment."""
-    env_path = path.with_suffix(".env")
-    return envfile.read(env_path) if env_path.is_file() else {}
+    return envfile.of_notebook(path)
