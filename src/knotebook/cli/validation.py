@@ -16,6 +16,7 @@ import click
 
 from knotebook.cli.options import CONTEXT
 from knotebook.errors import KnotebookError
+from knotebook.events.envelopes import ENVELOPES
 
 if TYPE_CHECKING:
     from knotebook.validate.runner import RunResult
@@ -34,7 +35,7 @@ EXIT_INTERRUPTED = 130
 @click.option("--all-samples", is_flag=True, help="Every packaged sample variant of each type.")
 @click.option(
     "--envelope",
-    type=click.Choice(["both", "tanzu", "router"]),
+    type=click.Choice(("both", *ENVELOPES)),
     default="both",
     show_default=True,
     help="VEBA envelope(s) of the injected events.",
