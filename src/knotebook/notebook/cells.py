@@ -104,9 +104,7 @@ def _bundled(node: ast.Import | ast.ImportFrom) -> bool:
         names = [node.module or ""] if node.level == 0 else []
     else:
         names = [alias.name for alias in node.names]
-    return bool(names) and all(
-        any(n == b or n.startswith(b + ".") for b in BUNDLED) for n in names
-    )
+    return bool(names) and all(any(n == b or n.startswith(b + ".") for b in BUNDLED) for n in names)
 
 
 def _modules(node: ast.Import | ast.ImportFrom) -> list[str]:
