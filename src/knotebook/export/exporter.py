@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -20,13 +20,13 @@ import jinja2
 
 from knotebook import __version__, events, notebook
 from knotebook.errors import ExportError, NotebookError
-from knotebook.export import guard, requirements, runtime_copy
+from knotebook.export import guard, manifests, requirements, runtime_copy
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 from knotebook.project.files import write_atomic
 from knotebook.project.paths import env_file_of
 from knotebook.project.procfile import web_command as procfile_web_command
-from knotebook.project import envfile, templates
+from knotebook.project import envfile, secret_files, templates
 
 PYTHON_VERSION = "3.13"
 MANIFEST = guard.MANIFEST
@@ -36,13 +36,6 @@ TEMPLATE_FILES = templates.TEMPLATE_FILES
 K8S_TEMPLATES = templates.K8S_TEMPLATES
 THREADS = re.compile(r"(?:^|\s)--threads[= ](\d+)")
 WORKER_CLASS = re.compile(r"(?:^|\s)(?:-k\s*|--worker-class[= ])([\w.:]+)")
-
-
-@dataclass(frozen=True)
-class TriggerSpec:
-    name: str
-    event: str
-    filter: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -57,27 +50,6 @@ class ExportResult:
 def find_templates(start: Path) -> Path:
     """The project root for a notebook in ``start``: its templates override the packaged ones."""
     return templates.find(start).root
-
-
-def trigger_name(function: str, event_id: str) -> str:
-    """``<function>-<event slug>``, a DNS-1123 label of at most 63 characters."""
-    slug = re.sub(r"[^a-z0-9]+", "-", event_id.lower()).strip("-")
-    name = f"{function}-{slug}"
-    if len(name) > 63:
-        digest = hashlib.sha256(event_id.encode()).hexdigest()[:6]
-        name = f"{name[: 63 - 7].rstrip('-')}-{digest}"
-    return name
-
-
-def _triggers(settings: Settings) -> list[TriggerSpec]:
-    return [
-        TriggerSpec(
-            trigger_name(settings.name, event_id),
-            event_id,
-            events.trigger_attributes(event_id, settings.envelope),
-        )
-        for event_id in settings.event_types
-    ]
 
 
 def _packaged(name: str) -> str:
@@ -106,7 +78,6 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         )
     cells.check(function.path, function.function_cells)
     project = templates.find(root)
-    triggers = _triggers(settings)
     procfile = project.read("Procfile")
     web = procfile_web_command(procfile)
     if web is None:
@@ -119,11 +90,10 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         "settings": settings,
         "cells": function.function_cells,
         "notebook": notebook_label,
-        "triggers": triggers,
         "knotebook_version": __version__,
         "python_version": PYTHON_VERSION,
         "concurrency": _concurrency(web),
-        "secret_name": f"{settings.name}-env",
+        **manifests.context(settings),
     }
     env = project.environment()
     try:
@@ -269,9 +239,12 @@ def export(
     )
     if warning:
         print(f"Warning: {warning}", file=sys.stderr)
-    return write(
+    secrets = manifests.secret_values(function.settings, path)
+    result = write(
         files, directory, env=env_file(function), notebook_label=label, root=root, force=force
     )
+    written = secret_files.write(directory, secrets)
+    return replace(result, written=result.written + tuple(written)) if written else result
 
 
 def check_fresh(notebook_path: str | Path, output_dir: str | Path | None = None) -> str:

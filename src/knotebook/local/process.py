@@ -22,7 +22,7 @@ from pathlib import Path
 
 from knotebook.errors import KnotebookError
 from knotebook.local.ports import free_port, port_free
-from knotebook.project import envfile
+from knotebook.project import envfile, secret_files
 from knotebook.project.procfile import web_command as procfile_web_command
 
 # The launcher's shell, resolved from knotebook's own PATH: a function.env that sets PATH
@@ -177,7 +177,7 @@ def environment(
     file, PORT and K_*.
     """
     env_path = bundle / "k8s" / "function.env"
-    values = envfile.read(env_path) if env_path.is_file() else {}
+    values = {**secret_files.read(bundle), **(envfile.read(env_path) if env_path.is_file() else {})}
     if venv is None:
         base = dict(os.environ)
     else:

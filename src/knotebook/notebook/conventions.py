@@ -23,6 +23,8 @@ import nbformat
 
 from knotebook.errors import NotebookError
 from knotebook.events.envelopes import ENVELOPES
+from knotebook.notebook import deploy
+from knotebook.notebook.deploy import Deploy
 
 FUNCTION_MARK = "# knotebook: function"
 SETTINGS_MARK = "# knotebook: settings"
@@ -41,6 +43,7 @@ SETTINGS: dict[str, str] = {
     "IMAGE": "container image reference for the Knative Service",
     "VCENTER": "'simulator': validation starts a vCenter simulator and passes its login in "
     "VCENTER_URL, VCENTER_USER, VCENTER_PASSWORD, VCENTER_INSECURE",
+    **deploy.SETTINGS,
 }
 REQUIRED = ("FUNCTION_NAME", "EVENT_TYPES")
 
@@ -67,6 +70,7 @@ class Settings:
     broker: str = "default"
     image: str = ""
     vcenter: str = ""
+    deploy: Deploy = field(default_factory=Deploy)
 
     @property
     def image_ref(self) -> str:
@@ -281,4 +285,12 @@ def _settings(path: Path, cell: Cell) -> Settings:
         broker=text("BROKER", "default"),
         image=text("IMAGE", ""),
         vcenter=vcenter,
+        deploy=deploy.parse(
+            values,
+            where,
+            cell.source,
+            event_types=event_types,
+            image=text("IMAGE", ""),
+            namespace=text("NAMESPACE", "vmware-functions"),
+        ),
     )
