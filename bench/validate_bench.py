@@ -2,8 +2,11 @@
 
 Makes N function notebooks subscribing to M event types each (tanzu envelope), then times, in
 one run on this machine: (a) a serial loop of papermill.execute_notebook, a fresh kernel per
-run, the way a CI script would do it; (b) knotebook validate's runner (kernel per notebook
-reused across its runs, notebooks in parallel). Prints the ratio and writes JSON to
+run, the way a CI script would do it; (b) knotebook validate's runner (kernels launched ahead,
+one per notebook, reset between its runs, notebooks in parallel). Then the sample notebooks:
+`knotebook validate notebooks/` as a user runs it (CLI, contract checks included) with
+--no-cache, and again with the cache filled (nothing changed). Prints the ratio, the absolute
+times and the load average (the machine may be shared), and writes JSON to
 bench/results/validate.json.
 
 Run: .venv/bin/python bench/validate_bench.py [--notebooks 4] [--events 5] [--repeat 2]
@@ -16,6 +19,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,6 +103,43 @@ def knotebook_runner(runs: list[validate.Run], out: Path, jobs: int) -> float:
     return elapsed
 
 
+SAMPLES = (
+    "alarm_notify",
+    "explore_events",
+    "login_audit",
+    "vm_created",
+    "vm_reconfigured",
+)
+
+
+def cli_validate(root: Path, *args: str) -> float:
+    """Wall time of `knotebook validate` over the five sample notebooks, in a copy of the repo."""
+    knotebook = Path(sys.executable).parent / "knotebook"
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [str(knotebook), "validate", *(f"notebooks/{n}.ipynb" for n in SAMPLES), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"knotebook validate failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def sample_project(root: Path) -> Path:
+    project = root / "samples"
+    project.mkdir()
+    for name in ("handler_template.py", "requirements.txt", "Procfile"):
+        shutil.copy2(REPO / name, project / name)
+    shutil.copytree(REPO / "k8s", project / "k8s", ignore=shutil.ignore_patterns("function.env"))
+    (project / "notebooks").mkdir()
+    for name in SAMPLES:
+        shutil.copy2(REPO / "notebooks" / f"{name}.ipynb", project / "notebooks")
+    return project
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebooks", type=int, default=4)
@@ -126,6 +167,14 @@ def main() -> int:
                 seconds = fn(out)
                 series.append(seconds)
                 print(f"  run {i + 1}: {name:<20} {seconds:6.1f} s")
+        project = sample_project(root)
+        load_before = os.getloadavg()
+        cold = [cli_validate(project, "--no-cache") for _ in range(args.repeat)]
+        cli_validate(project)  # fills the cache
+        warm = [cli_validate(project) for _ in range(args.repeat)]
+        load_after = os.getloadavg()
+        for i, (c, w) in enumerate(zip(cold, warm, strict=True)):
+            print(f"  run {i + 1}: samples --no-cache {c:6.1f} s, cached {w:6.2f} s")
     s, k = statistics.median(serial), statistics.median(ours)
     result = {
         "notebooks": args.notebooks,
@@ -136,13 +185,27 @@ def main() -> int:
         "papermill_serial_s": [round(x, 2) for x in serial],
         "knotebook_s": [round(x, 2) for x in ours],
         "speedup": round(s / k, 2),
+        "samples_no_cache_s": [round(x, 2) for x in cold],
+        "samples_cached_s": [round(x, 2) for x in warm],
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in load_after],
     }
     print()
     print("| runner | median s | per run s |")
     print("|---|---|---|")
     print(f"| papermill, serial loop | {s:.1f} | {s / len(runs):.2f} |")
     print(f"| knotebook validate | {k:.1f} | {k / len(runs):.2f} |")
+    print(
+        f"| knotebook validate, 5 sample notebooks (CLI, contract checks), --no-cache "
+        f"| {statistics.median(cold):.1f} | |"
+    )
+    print(f"| the same, nothing changed (cached) | {statistics.median(warm):.2f} | |")
     print(f"\nknotebook validate is {s / k:.1f}x faster than a serial papermill loop")
+    print(
+        f"load average (1, 5, 15 min) before {load_before[0]:.2f} {load_before[1]:.2f} "
+        f"{load_before[2]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f} "
+        f"{load_after[2]:.2f} on {os.cpu_count()} CPUs"
+    )
     target = REPO / "bench" / "results" / "validate.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2) + "\n")

@@ -101,6 +101,7 @@ class NotebookRunner:
         function = notebook.from_node(self.nb, path)
         self.secrets = masking.secret_values(function, self.env)
         self.outside = outside.for_settings(path, function.settings)
+        self._closed = False
         self.kernel = kernel or Kernel(
             path.resolve().parent,
             {**self.env, **self.outside.env(), "KNOTEBOOK_NOTEBOOK": str(path.resolve())},
@@ -161,5 +162,8 @@ class NotebookRunner:
         return masking.mask_text(text, self.secrets)
 
     def close(self) -> None:
+        """Stop the kernel and the outside world (idempotent)."""
         self.kernel.close()
-        self.outside.close()
+        if not self._closed:
+            self._closed = True
+            self.outside.close()

@@ -1,13 +1,15 @@
 """The validation kernel's entry point: ``python -m knotebook.validate.kernelboot -f CONN``.
 
-An ordinary ipykernel, with two differences that only change how fast it is ready:
+An ordinary ipykernel, with three differences that only change how fast it is ready:
 
 - the modules named in ``KNOTEBOOK_PRELOAD`` (comma-separated) are imported before the kernel
   starts, while the validate process is busy with other notebooks, rather than inside the first
   run's cells;
 - ``rfc3987_syntax`` is kept out, as the CLI does: jsonschema imports it when it is installed and
   it compiles three Earley parsers at import (about 1 s before nbformat, hence ``%load_ext
-  knotebook``, can load), for IRI formats no notebook checks.
+  knotebook``, can load), for IRI formats no notebook checks;
+- ``debugpy`` is kept out: ipykernel then starts without its debugger (nobody attaches one to a
+  validation run), which saves ~0.2 s of imports per kernel.
 
 ``reset()`` puts a used kernel back to the state a fresh one starts in, between two runs of a
 notebook: user namespace, environment variables, working directory and logging handlers.
@@ -65,6 +67,7 @@ def reset() -> None:
 
 def main() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    sys.modules.setdefault("debugpy", None)  # type: ignore[arg-type]
     for name in filter(None, os.environ.pop("KNOTEBOOK_PRELOAD", "").split(",")):
         with contextlib.suppress(Exception):  # the notebook's own import reports the problem
             importlib.import_module(name)

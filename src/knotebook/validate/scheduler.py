@@ -54,6 +54,8 @@ class _Runners:
         self.made: dict[int, NotebookRunner | KnotebookError] = {}
         self.lock = threading.Lock()
         self.closed = False
+        # a kernel's shutdown (~0.1 s) happens beside the next notebook's runs, not before them
+        self.closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="knotebook-close")
 
     def _make(self, index: int) -> NotebookRunner | KnotebookError:
         with self.lock:
@@ -79,10 +81,18 @@ class _Runners:
                 if isinstance(runner, NotebookRunner):
                     runner.kernel.interrupt()
 
+    def release(self, index: int) -> None:
+        """Task ``index`` is done: shut its kernel down in the background."""
+        runner = self.made.get(index)
+        if isinstance(runner, NotebookRunner):
+            self.closer.submit(runner.close)
+
     def close(self) -> None:
+        """Every kernel stopped (waits for the background shutdowns too)."""
         with self.lock:
             self.closed = True
             runners = list(self.made.values())
+        self.closer.shutdown(wait=True)
         for runner in runners:
             if isinstance(runner, NotebookRunner):
                 runner.close()
@@ -135,8 +145,7 @@ class _Schedule:
                 if self.stop.is_set() and not result.ok:
                     result = replace(result, error=f"{INTERRUPTED}: {result.error}")
             self._record(result, run)
-        if isinstance(runner, NotebookRunner):
-            runner.close()
+        self.runners.release(index)
 
     def side_job(self, job: Callable[[], list[RunResult]]) -> None:
         if not self.stop.is_set():

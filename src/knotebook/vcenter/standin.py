@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fnmatch
+import functools
 import json
 import select
 import socket
@@ -232,7 +233,9 @@ class StandIn:
         self.ca_bundle.write_bytes(self._ca.cert_pem.bytes() + b"\n" + public)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.standin = self
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # polled every 50 ms, not socketserver's 500: stopping it ends every validate call
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serve, daemon=True).start()
         return self
 
     def env(self, tag: str) -> dict[str, str]:
