@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from knotebook import events
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
+from knotebook.events.knobs import parse_assignments
 from knotebook.lab import inkernel
 
 if TYPE_CHECKING:
@@ -72,16 +72,6 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     return {"invoke": invoke, "export": export}
 
 
-def _override(text: str) -> tuple[str, Any]:
-    path, sep, raw = text.partition("=")
-    if not sep or not path:
-        raise MagicError(f"--set expects PATH=VALUE (e.g. Vm.Name=web-42), got {text!r}")
-    try:
-        return path, json.loads(raw)
-    except ValueError:
-        return path, raw
-
-
 class Recorder:
     """Remembers each run of a marked cell with its JupyterLab cell id (``pre_run_cell``)."""
 
@@ -130,7 +120,7 @@ class KnotebookMagics(Magics):
             if args.overrides or args.envelope:
                 raise MagicError("--set and --envelope apply to event ids, not to a variable")
             return value
-        overrides = dict(_override(item) for item in args.overrides)
+        overrides = parse_assignments(args.overrides)
         return events.sample(spec, envelope=envelope, overrides=overrides or None)
 
     @line_magic

@@ -1,8 +1,8 @@
 """``knotebook dev``: export, serve, and on every save re-export, restart and re-send the event.
 
 The notebook, its ``.env`` and the project's templates (``handler_template.py``,
-``requirements.txt``, ``Procfile``, ``k8s/``) are polled every ``interval`` seconds (mtime and
-size; no new dependency). A save that changes the bundle restarts the function on the same port
+``requirements.txt``, ``Procfile``, ``k8s/``) are watched with watchfiles (inotify, or the
+platform's equivalent). A save that changes the bundle restarts the function on the same port
 and re-sends the last event: the one ``knotebook invoke`` sent to it last, else ``--event``, else
 the bundle's ``testevent.json``. A save that leaves the bundle as it was (exploration cells only)
 restarts nothing. Errors (a bad cell, a handler that does not import) are printed and the
@@ -18,11 +18,14 @@ From a notebook or script::
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import watchfiles
 
 from knotebook.errors import KnotebookError
 from knotebook.local import delivery, process, runstate, venvs
@@ -61,7 +64,8 @@ class DevSession:
         self.bundle: Path | None = None
         self.restarts: list[float] = []  # seconds from a detected save to serving again
         self.answers: list[delivery.Delivery] = []
-        self._seen: dict[Path, tuple[int, int] | None] = {}
+        self._stopping = threading.Event()
+        self._changes: Iterator[set[tuple[watchfiles.Change, str]]] | None = None
 
     # -- what is watched ---------------------------------------------------------------------
     def watched(self) -> list[Path]:
@@ -69,60 +73,57 @@ class DevSession:
         paths = [self.notebook, env_file_of(self.notebook)]
         return paths + project.watched()
 
-    def _snapshot(self) -> dict[Path, tuple[int, int] | None]:
-        state: dict[Path, tuple[int, int] | None] = {}
-        for path in self.watched():
-            try:
-                st = path.stat()
-                state[path] = (st.st_mtime_ns, st.st_size)
-            except OSError:
-                state[path] = None
-        return state
-
     # -- the loop ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Export, serve and send the event once."""
+        """Start watching, then export, serve and send the event once."""
         self.port = choose_port(self.port)
-        self._seen = self._snapshot()
+        self._changes = self._watch()
+        next(self._changes)  # the watcher is live from here on: no save is missed
         self._build(first=True)
 
-    def poll(self) -> bool:
-        """Check for saves once; True when the function was restarted."""
-        now = self._snapshot()
-        if now == self._seen:
-            return False
-        time.sleep(0.05)  # let an editor finish writing
-        now = self._snapshot()
-        changed = [p for p in now if now[p] != self._seen.get(p)]
-        self._seen = now
-        names = ", ".join(p.name for p in changed)
-        self._say(f"Saved: {names}")
-        return self._build(first=False)
+    def _watch(self) -> Iterator[set[tuple[watchfiles.Change, str]]]:
+        wanted = {os.path.realpath(p) for p in self.watched()}
+        # The folders, not the files: editors save by renaming a new file over the old one, and
+        # a template the project does not have yet may appear.
+        folders = sorted({os.path.dirname(p) for p in wanted if os.path.isdir(os.path.dirname(p))})
+        return watchfiles.watch(
+            *folders,
+            watch_filter=lambda _change, path: os.path.realpath(path) in wanted,
+            recursive=False,
+            stop_event=self._stopping,
+            rust_timeout=max(1, int(self.interval * 1000)),
+            yield_on_timeout=True,  # so an exited function is noticed without a save
+            debounce=400,
+            step=50,
+        )
 
-    def serve_forever(self, stop: threading.Event | None = None) -> None:
-        while stop is None or not stop.is_set():
+    def serve_forever(self) -> None:
+        """Rebuild on every save until ``stop()`` (or Ctrl-C)."""
+        if self._changes is None:
+            self.start()
+        assert self._changes is not None
+        for changes in self._changes:
             if self.server is not None and self.server.process.poll() is not None:
                 code = self.server.process.returncode
                 self._say(f"The function exited with {code}; waiting for the next save.")
                 self._stop_server()
-            self.poll()
-            time.sleep(self.interval)
+            if changes:
+                names = ", ".join(sorted({Path(path).name for _change, path in changes}))
+                self._say(f"Saved: {names}")
+                self._build(first=False)
 
     def background(self) -> threading.Thread:
         """Start (if needed) and watch in a daemon thread (from a notebook); ``stop()`` ends it."""
-        if self.server is None:
+        if self._changes is None:
             self.start()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(
-            target=self.serve_forever, args=(self._stopping,), daemon=True
-        )
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
         return self._thread
 
     def stop(self) -> int | None:
+        self._stopping.set()
         thread = getattr(self, "_thread", None)
         if thread is not None:
-            self._stopping.set()
             thread.join(30)
             del self._thread
         return self._stop_server()

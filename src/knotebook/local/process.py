@@ -20,6 +20,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from knotebook.errors import KnotebookError
 from knotebook.local.ports import free_port, port_free
 from knotebook.project import envfile, secret_files
@@ -65,16 +67,16 @@ def local_command(command: str, host: str = LOCAL_HOST) -> str:
 
 
 def group_pids(pgid: int) -> list[int]:
-    """Live processes of a process group (Linux ``/proc``): the web process and its workers."""
+    """Live processes of a process group: the web process and its workers.
+
+    By group rather than psutil's ``children()``: a worker whose master was killed is
+    re-parented to init, out of the tree, but stays in the group (and ``stop`` kills the group).
+    """
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text.rsplit(")", 1)[-1].split()
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
+    for proc in psutil.process_iter(["status"]):
+        with suppress(psutil.Error, OSError):
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
     return sorted(found)
 
 

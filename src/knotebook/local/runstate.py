@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from knotebook.errors import KnotebookError
 from knotebook.project.files import write_atomic
 from knotebook.project.paths import project_root
@@ -29,13 +31,7 @@ def state_path(start: Path | None = None) -> Path:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return bool(psutil.pid_exists(pid))
 
 
 @contextlib.contextmanager
