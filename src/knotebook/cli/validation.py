@@ -67,10 +67,8 @@ EXIT_INTERRUPTED = 130
 @click.option(
     "--merge",
     "merge_reports",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="REPORT",
-    help="Run nothing: merge these --json reports (of shards) into one table and reports.",
+    is_flag=True,
+    help="Run nothing: PATHS are --json reports (of shards) to merge into one table and reports.",
 )
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report.")
 @click.option("--json", "json_report", type=click.Path(path_type=Path), help="Write a JSON report.")
@@ -94,7 +92,7 @@ def validate(
     no_cache: bool,
     cache_dir: Path,
     shard: str | None,
-    merge_reports: tuple[Path, ...],
+    merge_reports: bool,
     junit: Path | None,
     json_report: Path | None,
     output_dir: Path,
@@ -129,7 +127,9 @@ def validate(
     from knotebook.validate.shard import parse
 
     if merge_reports:
-        finish(reports.merge(merge_reports), junit, json_report)
+        if not paths:
+            raise click.UsageError("--merge needs the --json reports to merge")
+        finish(reports.merge(paths), junit, json_report)
         return
     options = validation.Options(
         output_root=output_dir,
@@ -197,8 +197,8 @@ def finish(
         raise KnotebookError("nothing to validate")
     click.echo()
     click.echo(reports.table(results))
-    slow = tracking.slowest(results)
-    if len(results) > len(slow) and slow:
+    slow = tracking.slowest(results, min(5, len(results) // 2))
+    if slow:
         click.echo("Slowest:")
         for result in slow:
             click.echo(f"  {result.seconds:5.1f} s  {result.label}")

@@ -169,6 +169,9 @@ class ResultCache:
     def _duration_file(self, notebook_path: Path, name: str) -> Path:
         return self.directory / "durations" / f"{_digest(str(notebook_path), name)[:32]}.json"
 
+    def has(self, key: str) -> bool:
+        return self._entry(key).is_file()
+
     def load(self, key: str, output: Path | None = None) -> list[RunResult] | None:
         """The stored passes for ``key`` (marked cached), the executed copy restored to
         ``output``; None when there are none."""

@@ -33,7 +33,7 @@ def parse(spec: str) -> Shard:
     """``"2/3"`` → Shard(2, 3); anything else is a one-line error."""
     match = SPEC.match(spec)
     if not match:
-        raise KnotebookError(f"--shard {spec!r}: expected I/N, such as 1/3")
+        raise KnotebookError(f"--shard {spec}: expected I/N, such as 1/3")
     index, count = int(match.group(1)), int(match.group(2))
     if count < 1 or not 1 <= index <= count:
         raise KnotebookError(f"--shard {spec}: I must be between 1 and N (N >= 1)")

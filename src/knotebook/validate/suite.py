@@ -111,8 +111,9 @@ def validate(
 
         def weight(path: Path) -> float:
             seconds = 0.0
+            key = keys.get(path)
             for run_ in planned[path]:
-                if cached(path, run_) is None:
+                if cache is None or key is None or not cache.has(key.run(run_)):
                     recorded = cache.duration(path, run_.name) if cache is not None else None
                     seconds += sharding.UNKNOWN_SECONDS if recorded is None else recorded
             return seconds
