@@ -331,3 +331,36 @@ def test_function_cells_are_plain_python_without_ipython(project, tmp_path):
             [sys.executable, str(script)], capture_output=True, text=True, timeout=60
         )
         assert proc.returncode == 0 and proc.stdout.strip() == "ok", (path, proc.stderr)
+
+
+PICKY = """# knotebook: function
+import logging
+
+from knotebook.runtime import Reject, Retry
+
+log = logging.getLogger("vm-created")
+
+
+def handler(event):
+    name = ((event.get_data() or {}).get("Vm") or {}).get("Name")
+    if name == "busy":
+        raise Retry("vCenter is busy", after=5)
+    raise Reject(f"{name} is not ours")
+"""
+
+
+def test_an_unexpected_status_fails_the_cell_and_expect_accepts_it(vm_kernel):
+    _project, kernel = vm_kernel
+    kernel.ok(PICKY, cell_id="cell-08")
+    rejected = kernel.run("%knotebook invoke VmCreatedEvent")
+    assert rejected.status == "error"  # so papermill (knotebook validate) stops there
+    assert rejected.error.startswith("MagicError: the function answered 400 Bad Request")
+    assert "web-01 is not ours" in rejected.error and "--expect 400" in rejected.error
+    assert "400 Bad Request" in rejected.text()  # the answer was shown before the cell failed
+    declared = kernel.ok("%knotebook invoke VmCreatedEvent --expect 400")
+    assert "400 Bad Request" in declared.text()
+    assert kernel.ok("%knotebook invoke VmCreatedEvent --expect 4xx")
+    retry = kernel.run("%knotebook invoke VmCreatedEvent --set Vm.Name=busy --expect 4xx")
+    assert retry.status == "error" and "answered 503 Service Unavailable" in retry.error
+    assert "expected 4xx" in retry.error
+    assert kernel.ok("%knotebook invoke VmCreatedEvent --set Vm.Name=busy --expect 503")

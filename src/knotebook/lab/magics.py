@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import shlex
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.display import display
 
 from knotebook import events
 from knotebook.errors import KnotebookError
@@ -29,11 +31,12 @@ if TYPE_CHECKING:
 
 USAGE = """\
 %knotebook invoke [EVENT] [--envelope tanzu|router] [--mode binary|structured]
-                  [--set PATH=VALUE ...] [--notebook PATH]
+                  [--set PATH=VALUE ...] [--expect STATUS] [--notebook PATH]
     Send EVENT (a vCenter event id, or the name of a variable holding a CloudEvent; default:
     EVENT, else the first of EVENT_TYPES; envelope default: ENVELOPE) to the exported Flask app
     built from the function cells as they ran in this kernel. Returns the Invocation (status,
-    reply, logs).
+    reply, logs). An answer other than 2xx fails the cell (so validate fails too); --expect 400
+    (or 4xx, 5xx) expects that status instead, e.g. a Reject of an event the function refuses.
 %knotebook export [--output-dir DIR] [--force] [--dry-run] [--notebook PATH]
     Export the function cells as they ran in this kernel; show the files and the diff.
 """
@@ -57,6 +60,21 @@ class _Parser(argparse.ArgumentParser):
         raise MagicError(message or USAGE)
 
 
+def _status(text: str) -> str:
+    """``204``, ``400`` or a class ``2xx``/``4xx``/``5xx``."""
+    if re.fullmatch(r"[1-5](\d\d|xx)", text.lower()):
+        return text.lower()
+    raise argparse.ArgumentTypeError(f"{text!r} is not an HTTP status (204) or class (4xx)")
+
+
+def expected(status: int, expect: str | None) -> bool:
+    """Does ``status`` match ``--expect`` (default: any 2xx)?"""
+    wanted = expect or "2xx"
+    if wanted.endswith("xx"):
+        return str(status)[0] == wanted[0]
+    return str(status) == wanted
+
+
 def _parsers() -> dict[str, argparse.ArgumentParser]:
     invoke = _Parser(prog="invoke", add_help=False)
     invoke.add_argument("event", nargs="?")
@@ -64,6 +82,7 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     invoke.add_argument("--mode", choices=("binary", "structured"), default="binary")
     invoke.add_argument("--set", dest="overrides", action="append", default=[])
     invoke.add_argument("--notebook")
+    invoke.add_argument("--expect", metavar="STATUS", type=_status)
     export = _Parser(prog="export", add_help=False)
     export.add_argument("--output-dir")
     export.add_argument("--force", action="store_true")
@@ -140,7 +159,17 @@ class KnotebookMagics(Magics):
         try:
             kf = self.kernel_function(args.notebook)
             if command == "invoke":
-                return inkernel.invoke(kf, self._event(args.event, kf, args), args.mode)
+                answer = inkernel.invoke(kf, self._event(args.event, kf, args), args.mode)
+                if not expected(answer.status, args.expect):
+                    display(answer)  # the status, body and logs, then the cell fails
+                    body = answer.body.decode("utf-8", "replace").strip()[:200]
+                    hint = f"--expect {answer.status} if that is intended"
+                    raise MagicError(
+                        f"the function answered {answer.status} {answer.reason}"
+                        + (f" {body}" if body else "")
+                        + f"; expected {args.expect or '2xx'} ({hint})"
+                    )
+                return answer
             return inkernel.export(kf, args.output_dir, force=args.force, dry_run=args.dry_run)
         except KnotebookError as exc:
             raise MagicError(str(exc)) from None

@@ -22,7 +22,14 @@ def _say(line: str) -> None:
 
 
 def _check(answer: delivery.Delivery) -> str:
-    if answer.status == 204 or (answer.status in (200, 202) and not answer.body):
+    """Why ``answer`` breaks the contract for a subscribed sample event, or "".
+
+    Accepted: 204, a reply CloudEvent, 202 (``raise Accept``), and a 4xx Knative does not
+    retry: the function declared it does not want this event (``raise Reject``).
+    """
+    if answer.status in (202, 204) or (answer.status == 200 and not answer.body):
+        return ""
+    if 400 <= answer.status < 500 and not delivery.retryable(answer.status):
         return ""
     if answer.status == 200 and answer.reply is not None:
         return ""
