@@ -4,7 +4,7 @@ import pytest
 from conftest import run_knotebook
 
 from knotebook import validate
-from knotebook.validate import Options, Run
+from knotebook.validate import Options, Run, contract
 
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "picky"
@@ -147,3 +147,30 @@ def test_cli_errors_for_missing_paths(project):
     proc = run_knotebook("validate", "notebooks/nope.ipynb", cwd=project)
     assert proc.returncode == 1
     assert proc.stderr == "Error: notebooks/nope.ipynb: no such notebook or folder\n"
+
+
+DECLARED = """# knotebook: function
+from knotebook.runtime import Reject, Retry
+
+
+def handler(event):
+    if "AlarmStatusChanged" in (event.get_type() + str(event.get_subject())):
+        raise Reject("alarms are not handled here")
+    if ((event.get_data() or {}).get("Vm") or {}).get("Name") == "busy":
+        raise Retry("try later")
+"""
+
+
+def test_the_contract_accepts_a_declared_rejection_but_not_a_retry(write_notebook):
+    path = write_notebook("picky.ipynb", SETTINGS, PARAMS, DECLARED)
+    results = contract.check(path, Options(envelope="tanzu"))
+    assert [(r.name, r.ok) for r in results] == [
+        ("contract: VmCreatedEvent (tanzu)", True),
+        ("contract: AlarmStatusChangedEvent (tanzu)", True),  # raise Reject: 400, not retried
+        ("contract: malformed requests get 4xx", True),
+    ], [r.error for r in results]
+    busy = SETTINGS.replace('["VmCreatedEvent", "AlarmStatusChangedEvent"]', '["VmCreatedEvent"]')
+    retrying = DECLARED.replace('== "busy"', '!= "busy"')
+    path = write_notebook("busy.ipynb", busy, PARAMS, retrying)
+    (result, _bad) = contract.check(path, Options(envelope="tanzu"))
+    assert not result.ok and "503" in result.error

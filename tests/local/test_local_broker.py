@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cloudevents.core.v1.event import CloudEvent
 
-from knotebook.runtime import Reject
+from knotebook.runtime import Reject, Retry
 
 log = logging.getLogger("flaky")
 
@@ -34,8 +34,10 @@ def handler(event):
     count = int(counter.read_text()) + 1 if counter.exists() else 1
     counter.write_text(str(count))
     log.info("attempt %d for %s", count, name)
-    if count <= 2:
-        raise RuntimeError(f"transient failure {count}")
+    if count == 1:
+        raise RuntimeError("transient failure 1")  # an exception: 500, retried
+    if count == 2:
+        raise Retry("transient failure 2")  # the function asks for a retry: 503
     return CloudEvent(
         {"type": "com.example.flaky.done", "source": "knotebook/flaky", "id": "done-" + name},
         {"vm": name},
@@ -103,7 +105,7 @@ def section(output: str, event_id: str) -> str:
     return block.split("\nevent  ", 1)[0]
 
 
-def test_500_twice_then_success_is_retried_with_the_triggers_backoff(project, broker):
+def test_500_then_a_retry_then_success_is_retried_with_the_triggers_backoff(project, broker):
     invoke(project, broker, "--event", "VmCreatedEvent", "--set", "Vm.Name=flaky-1")
     broker.wait_for("audit got com.example.flaky.done id=done-flaky-1", stream="stderr")
     out = broker.stdout
@@ -111,7 +113,7 @@ def test_500_twice_then_success_is_retried_with_the_triggers_backoff(project, br
     assert lines[1].startswith("  trigger flaky-vmcreatedevent -> flaky  [type=")
     assert lines[2].startswith("    attempt 1/4: 500 ")
     assert lines[2].endswith("retry in 0.10 s")  # backoffDelay PT0.1S, exponential: 0.1 x 2^0
-    assert lines[3].startswith("    attempt 2/4: 500 ")
+    assert lines[3].startswith("    attempt 2/4: 503 ")
     assert lines[3].endswith("retry in 0.20 s")  # 0.1 x 2^1
     assert lines[4].startswith("    attempt 3/4: 200 OK (")
     assert lines[4].endswith(": delivered")
@@ -168,7 +170,7 @@ def test_python_api_publish_returns_what_happened(project, broker):
         record = hub.publish(event)
         assert [d.trigger.name for d in record.dispatches] == ["flaky-vmcreatedevent"]
         dispatch = record.dispatches[0]
-        assert [a.status for a in dispatch.attempts] == [500, 500, 200]
+        assert [a.status for a in dispatch.attempts] == [500, 503, 200]
         assert [a.wait for a in dispatch.attempts[:2]] == [0.05, 0.1]  # scaled by 0.5
         assert dispatch.reply is not None and dispatch.reply.type == "com.example.flaky.done"
         records = hub.wait(2)
