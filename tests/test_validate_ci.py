@@ -205,16 +205,11 @@ def test_pytest_plugin_yields_one_test_per_notebook_run(project, write_notebook)
 
 
 def test_the_projects_own_workflow_is_the_template():
-    from importlib import resources
-
     from conftest import REPO
 
-    template = (
-        resources.files("knotebook.validate")
-        .joinpath("templates", "github-workflow.yml")
-        .read_text()
-    )
-    assert (REPO / ".github" / "workflows" / "knotebook.yml").read_text() == template
+    from knotebook.scaffold import workflow
+
+    assert (REPO / ".github" / "workflows" / "knotebook.yml").read_text() == workflow.render(REPO)
 
 
 def test_a_broken_notebook_is_one_failed_row_and_the_others_still_run(project, write_notebook):
