@@ -19,6 +19,7 @@ from knotebook.events.api import (
 )
 from knotebook.events.display import EventView, display_event
 from knotebook.events.envelopes import ENVELOPES, to_binary, to_structured
+from knotebook.events.files import load
 from knotebook.events.names import resolve, suggestions
 from knotebook.events.negative import NegativeRequest, negative_sample, negative_samples
 from knotebook.events.registry import VERSIONS, CatalogEntry, catalog, types
@@ -37,6 +38,7 @@ __all__ = [
     "display_event",
     "event_data",
     "eventclass",
+    "load",
     "negative_sample",
     "negative_samples",
     "packaged_samples",

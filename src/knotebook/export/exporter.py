@@ -20,7 +20,7 @@ import jinja2
 
 from knotebook import __version__, events, notebook
 from knotebook.errors import ExportError, NotebookError
-from knotebook.export import guard, manifests, requirements, runtime_copy
+from knotebook.export import guard, manifests, requirements, runtime_copy, testevents
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 from knotebook.project.files import write_atomic
@@ -117,10 +117,9 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         where = getattr(exc, "filename", None) or "template"
         line = getattr(exc, "lineno", None)
         raise ExportError(f"{where}{f':{line}' if line else ''}: {exc}") from None
-    sample = events.sample(settings.event_types[0], envelope=settings.envelope)
     out = {name: text.encode("utf-8") for name, text in files.items()}
     out.update(runtime)
-    out["testevent.json"] = events.to_structured(sample)
+    out.update(testevents.files(function))
     return out
 
 

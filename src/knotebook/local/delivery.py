@@ -224,15 +224,8 @@ def parse_attributes(items: list[str] | tuple[str, ...]) -> dict[str, str]:
 
 
 def read_event_file(path: Path) -> Any:
-    """A structured-mode CloudEvent JSON file (``testevent.json``, ``knotebook events save``)."""
-    from cloudevents.core.formats.json import JSONFormat
-
-    try:
-        return JSONFormat().read(None, path.read_bytes())
-    except OSError as exc:
-        raise KnotebookError(f"{path}: {exc.strerror}") from None
-    except Exception as exc:
-        raise KnotebookError(f"{path}: not a structured CloudEvent: {exc}") from None
+    """A CloudEvent JSON file (testevent.json, knotebook events save), or an event's data."""
+    return events.load(path)
 
 
 def describe(mode: str, event: Any, answer: Delivery) -> list[str]:

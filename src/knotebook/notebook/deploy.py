@@ -26,6 +26,8 @@ SETTINGS: dict[str, str] = {
     "SECRET_FILES": "Secret keys whose value is a file beside the notebook "
     "({'VCCONFIG_SECRET': 'vcconfig.json'}), like kubectl create secret --from-file",
     "TRIGGER_NAMES": "Trigger name per event id ({'VmPoweredOffEvent': 'veba-py-echo-trigger'})",
+    "TEST_EVENTS": "more test events for the bundle's test/ folder: sample names "
+    "(['AlarmStatusChangedEvent:host']) or 'all'",
 }
 DEFAULT_LABELS = (("app", "veba-ui"),)
 Pairs = tuple[tuple[str, str], ...]
@@ -38,6 +40,7 @@ class Deploy:
     secret: str = ""
     secret_files: Pairs = ()
     trigger_names: Pairs = ()
+    test_events: tuple[str, ...] = ()
 
     @property
     def label_map(self) -> dict[str, str]:
@@ -128,7 +131,24 @@ def parse(
         if trigger in (t for _, t in resolved):
             fail("TRIGGER_NAMES", f"TRIGGER_NAMES: {trigger!r} names two Triggers")
         resolved.append((event_id, trigger))
-    return Deploy(labels, annotations, secret, files, tuple(resolved))
+    tests = values.get("TEST_EVENTS", [])
+    if tests == "all":
+        tests = ["all"]
+    if not isinstance(tests, list) or not all(isinstance(t, str) for t in tests):
+        fail("TEST_EVENTS", "TEST_EVENTS must be a list of sample names or 'all'")
+    known = _resolved(event_types)
+    for test in tests if tests != ["all"] else []:
+        base, _, variant = test.partition(":")
+        try:
+            event_id = events.resolve(base)
+        except UnknownEventError as exc:
+            fail("TEST_EVENTS", f"TEST_EVENTS: {exc}")
+        if event_id not in known:
+            fail("TEST_EVENTS", f"TEST_EVENTS: {test} is not one of EVENT_TYPES")
+        if variant and test not in events.sample_names(event_id):
+            names = ", ".join(events.sample_names(event_id))
+            fail("TEST_EVENTS", f"TEST_EVENTS: no sample {test!r} (samples: {names})")
+    return Deploy(labels, annotations, secret, files, tuple(resolved), tuple(tests))
 
 
 def _resolved(event_types: tuple[str, ...]) -> set[str]:
