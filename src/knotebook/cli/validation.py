@@ -121,6 +121,7 @@ def validate(
       knotebook validate --shard 2/3 --json build/shard-2.json     # one CI job of three
       knotebook validate --merge build/shard-*.json --junit build/junit.xml --json build/all.json
     """
+    from knotebook import events
     from knotebook import validate as validation
     from knotebook.validate import progress as tracking
     from knotebook.validate import reports
@@ -139,6 +140,8 @@ def validate(
         allow_hosts=allow_hosts,
         cache_dir=None if no_cache else cache_dir,
     )
+    for wanted in options.event_filter:  # a typo is a usage error, not a row per notebook
+        events.resolve(wanted.split(":", 1)[0])
     if shard:
         parsed = parse(shard)
         options.shard = (parsed.index, parsed.count)

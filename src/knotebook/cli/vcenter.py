@@ -14,6 +14,7 @@ from knotebook.errors import KnotebookError
 from knotebook.events import envelopes
 from knotebook.project import paths
 from knotebook.project.files import write_atomic
+from knotebook.project.urls import check_url
 
 DEFAULT_TO = "http://127.0.0.1:8800/"
 
@@ -237,6 +238,7 @@ def source_command(
     from knotebook.local import process
     from knotebook.vcenter import source
 
+    check_url(to)
     creds = _credentials(url, credentials, insecure)
     with process.sigterm_as_interrupt():
         try:

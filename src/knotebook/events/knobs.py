@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import random
 import re
@@ -79,14 +80,33 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``Vm.Name`` / ``Info.State`` / ``Arguments.0.Value`` in a payload (creating objects)."""
+def _unknown(path: str, where: str, part: str, node: dict[str, Any]) -> KnotebookError:
+    close = difflib.get_close_matches(part, list(node), n=3, cutoff=0.6)
+    close += [k for k in node if k.lower() == part.lower() and k not in close]
+    hint = f"; did you mean {', '.join(f'{where}{k}' for k in close)}?" if close else ""
+    return KnotebookError(
+        f"--set {path}: the event has no field {where}{part}{hint} "
+        f"(to add one, write +{path.lstrip('+')}=VALUE)"
+    )
+
+
+def set_path(data: dict[str, Any], path: str, value: Any, *, create: bool = False) -> None:
+    """Set ``Vm.Name`` / ``Info.State`` / ``Arguments.0.Value`` in a payload.
+
+    Only fields the event has: a typo (``Vm.Nmae``) is an error with "did you mean". A leading
+    ``+`` (``+Vm.Note``), or ``create``, adds missing keys. A null field (an entity the event
+    does not carry) may become an object; a string or number never does (``Vm.Name.Deep``).
+    """
+    if path.startswith("+"):
+        path, create = path[1:], True
     parts = [p for p in path.split(".") if p]
     if not parts:
         raise KnotebookError(f"empty field path in {path!r}")
     node: Any = data
+    fresh = False  # inside an object this call created: its keys are all new
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
+        where = ".".join(parts[:i]) + "." if i else ""
         if isinstance(node, list):
             try:
                 index = int(part)
@@ -99,13 +119,23 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
             node = node[index]
             continue
         if not isinstance(node, dict):
-            raise KnotebookError(f"{path}: {'.'.join(parts[:i])} is not an object")
+            kind = {str: "string", bool: "boolean", int: "number", float: "number"}.get(
+                type(node), type(node).__name__
+            )
+            raise KnotebookError(
+                f"--set {path}: {where.rstrip('.')} is a {kind}, not an object; "
+                f"set {where.rstrip('.')} itself"
+            )
+        if part not in node and not (create or fresh):
+            raise _unknown(path, where, part, node)
         if last:
             node[part] = value
             return
-        if not isinstance(node.get(part), dict | list):
-            node[part] = {}
-        node = node[part]
+        child = node.get(part)
+        if child is None:
+            node[part] = child = {}
+            fresh = True
+        node = child
 
 
 def split_pairs(items: list[str] | tuple[str, ...], option: str, what: str) -> dict[str, str]:

@@ -305,6 +305,9 @@ class Broker:
         **kwargs: Any,
     ) -> Broker:
         """Serve each bundle (``knotebook.local.run``) and subscribe it with its Triggers."""
+        host, port = kwargs.get("host", "127.0.0.1"), kwargs.get("port", 0)
+        if port and not ports.port_free(port, host):  # before any function is started
+            raise KnotebookError(f"port {port} on {host} is in use; pick another with --port")
         targets, servers = [], []
         try:
             for path in bundles:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from knotebook.errors import KnotebookError
 from knotebook.local import ports, process, runstate, venvs
 from knotebook.project import envfile
+from knotebook.project.urls import check_url
 
 DEFAULT_PORT = 8080
 
@@ -110,20 +110,6 @@ def target_url(target: Any = None) -> str:
     if target is None or "://" not in str(target):
         return runstate.find(None if target is None else str(target))["url"] + "/"
     return check_url(str(target))
-
-
-def check_url(url: str) -> str:
-    """``url`` when it is an http(s) URL with a host and a valid port; else a one-line error."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port  # ValueError for :abc and :99999
-    except ValueError as exc:
-        raise KnotebookError(f"{url}: not a valid URL ({exc})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise KnotebookError(f"{url}: not an http:// or https:// URL with a host")
-    if port == 0:
-        raise KnotebookError(f"{url}: port 0 is not a port to send to")
-    return url
 
 
 def default_event(target: Any = None) -> Path | None:

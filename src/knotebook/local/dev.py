@@ -28,7 +28,7 @@ from typing import Any
 import watchfiles
 
 from knotebook.errors import KnotebookError
-from knotebook.local import delivery, process, runstate, venvs
+from knotebook.local import delivery, ports, process, runstate, venvs
 from knotebook.local.bundle import check_env, choose_port, service_env
 from knotebook.project import templates
 from knotebook.project.paths import env_file_of
@@ -54,6 +54,8 @@ class DevSession:
         self.notebook = Path(notebook)
         if not self.notebook.is_file():
             raise KnotebookError(f"{self.notebook}: no such notebook")
+        if self.notebook.suffix != ".ipynb":
+            raise KnotebookError(f"{self.notebook}: not a notebook (.ipynb)")
         self.event_spec, self.envelope, self.mode = event, envelope, mode
         self.overrides, self.attributes = overrides, attributes
         self.port, self.host = port, host
@@ -75,7 +77,14 @@ class DevSession:
 
     # -- the loop ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Start watching, then export, serve and send the event once."""
+        """Start watching, then export, serve and send the event once.
+
+        An error no save of the notebook can fix (the port is taken) raises KnotebookError;
+        the others are printed, and the session waits for the next save."""
+        if self.port and not ports.port_free(self.port, self.host):
+            raise KnotebookError(
+                f"port {self.port} on {self.host} is in use; pick another with --port"
+            )
         self.port = choose_port(self.port)
         self._changes = self._watch()
         next(self._changes)  # the watcher is live from here on: no save is missed

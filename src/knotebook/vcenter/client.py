@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from knotebook.errors import KnotebookError
+from knotebook.project.urls import check_url
 
 URL_VAR, USER_VAR, PASSWORD_VAR, INSECURE_VAR = (
     "VCENTER_URL",
@@ -68,7 +69,7 @@ def credentials(
     url = url or values.get(URL_VAR)
     if not url:
         raise KnotebookError(f"no vCenter URL: pass --vcenter URL or set {URL_VAR}")
-    parts = urlsplit(url if "://" in url else f"https://{url}")
+    parts = urlsplit(check_url(url if "://" in url else f"https://{url}"))
     if parts.password:
         raise KnotebookError(
             f"put the password in {PASSWORD_VAR} or a --credentials file, not in the URL"

@@ -358,7 +358,7 @@ def build_samples(reference: Path, out: Path) -> list[Path]:
         commit, path = manifest[file]
         data = _govmomi_order(_load_capture(reference, file))
         for field, value in edits.items():
-            set_path(data, field, value)
+            set_path(data, field, value, create=True)
         provenance = {
             "kind": "capture",
             "repo": VEBA,
