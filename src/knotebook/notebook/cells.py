@@ -58,6 +58,22 @@ class Requirement:
         return f"{self.distribution}=={self.version}"
 
 
+def _check_signature(where: str, node: ast.FunctionDef) -> None:
+    """handler(event): one positional parameter; others need defaults (the runtime passes one)."""
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    required = len(positional) - len(args.defaults)
+    kwonly = [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None]
+    if not positional and not args.vararg:
+        problem = "must take the event"
+    elif required > 1 or kwonly:
+        extra = [a.arg for a in positional[1:required]] + kwonly
+        problem = f"is called with the event only; {', '.join(extra)} would get no value"
+    else:
+        return
+    raise NotebookError(f"{where}, line {node.lineno}: handler() {problem}: def handler(event)")
+
+
 def check(path: Path, cells: Iterable[Cell]) -> None:
     """Fail with the cell number on magics, shell escapes, syntax errors or a missing handler."""
     defines_handler = False
@@ -74,12 +90,13 @@ def check(path: Path, cells: Iterable[Cell]) -> None:
         except SyntaxError as exc:
             raise NotebookError(f"{where}, line {exc.lineno}: syntax error: {exc.msg}") from None
         for node in tree.body:
+            if isinstance(node, ast.AsyncFunctionDef) and node.name == "handler":
+                raise NotebookError(
+                    f"{where}, line {node.lineno}: 'async def handler' is not supported: the "
+                    "runtime calls handler(event) and uses its result; write def handler(event)"
+                )
             if isinstance(node, ast.FunctionDef) and node.name == "handler":
-                if not node.args.args and not node.args.vararg:
-                    raise NotebookError(
-                        f"{where}, line {node.lineno}: handler() must take the event: "
-                        "def handler(event)"
-                    )
+                _check_signature(where, node)
                 defines_handler = True
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Import | ast.ImportFrom):
