@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
@@ -55,11 +54,9 @@ def _check(event_id: str, envelope: str, event: CloudEvent) -> None:
 def test_every_id_in_both_envelopes_and_both_modes_round_trips():
     ids = events.types()
     assert len(ids) >= 2200
-    started = time.perf_counter()
-    for event_id in ids:
+    for event_id in ids:  # how long this takes: bench/local_bench.py (catalog_walk)
         for envelope in events.ENVELOPES:
             _check(event_id, envelope, events.sample(event_id, envelope=envelope))
-    assert time.perf_counter() - started < 15  # about 3 s on a laptop
 
 
 def test_every_synthesized_payload_has_the_full_govmomi_shape():

@@ -11,6 +11,7 @@ from conftest import make_project, run_knotebook
 from localkit import Proc, alive, session_cache, write_function
 
 from knotebook import events, local
+from knotebook.export.exporter import check_fresh
 from knotebook.local import delivery, ports, runstate
 
 HANDLER = """# knotebook: function
@@ -136,16 +137,15 @@ def test_invoke_without_a_running_function_is_a_one_line_error(tmp_path):
     assert proc.stderr.count("\n") == 1
 
 
-def test_second_run_of_an_unchanged_bundle_is_ready_in_under_2_s(project, running):
+def test_second_run_of_an_unchanged_bundle_reuses_its_venv(project, running):
+    # How fast it is ready: bench/local_bench.py (a measurement, not a limit asserted here).
     port = ports.free_port()
     second = Proc("run", "export/echo", "--port", str(port), cwd=project)
     try:
-        seconds = second.wait_for("Serving echo at", timeout=60)
+        second.wait_for("Serving echo at", timeout=60)
         assert "Creating a virtual environment" not in second.stdout  # cached by hash
         answer = delivery.send(f"http://127.0.0.1:{port}/", events.sample("VmCreatedEvent"))
         assert answer.status == 204
-        print(f"\nsecond `knotebook run` ready in {seconds:.2f} s (process start to serving)")
-        assert seconds < 2.0
     finally:
         assert second.interrupt() == 0
     assert "Stopped (exit 0)." in second.stdout
@@ -169,9 +169,14 @@ def test_stop_leaves_no_child_process(project, running, sig):
 
 def test_run_a_notebook_exports_it_first(project):
     port = ports.free_port()
-    server = local.run(project / "notebooks" / "echo.ipynb", port=port)
+    notebook = project / "notebooks" / "echo.ipynb"
+    said: list[str] = []
+    server = local.run(notebook, port=port, progress=said.append)
     try:
-        assert server.logs is not None
+        bundle = project / "export" / "echo"
+        assert said[0].startswith(f"Exported {notebook} -> {bundle}/ (")
+        assert server.bundle == bundle and server.url == f"http://127.0.0.1:{port}"
+        assert check_fresh(notebook) == ""  # what runs is the notebook as saved now
         answer = local.invoke(server, "VmCreatedEvent", overrides={"Vm.Name": "api"})
         assert answer.status == 204
     finally:
