@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
@@ -25,7 +26,7 @@ from knotebook.events.names import resolve
 TANZU_TYPE = re.compile(r"com\.vmware\.vsphere\.(?P<id>.+)\.v0\Z")
 
 
-def event_id_of(event: CloudEvent) -> str | None:
+def event_id_of(event: BaseCloudEvent) -> str | None:
     """The vCenter event id a VEBA CloudEvent carries (tanzu: in the type; router: subject)."""
     match = TANZU_TYPE.match(event.get_type())
     if match:
@@ -43,7 +44,7 @@ def load(
     envelope: str | None = None,
     event: str | None = None,
     overrides: dict[str, Any] | None = None,
-) -> CloudEvent:
+) -> BaseCloudEvent:
     """The CloudEvent in ``path`` (structured mode, or data alone); see the module docstring."""
     path = Path(path)
     try:
@@ -83,7 +84,9 @@ def load(
     return loaded
 
 
-def _rewrap(event: CloudEvent, data: dict[str, Any], event_id: str, envelope: str) -> CloudEvent:
+def _rewrap(
+    event: BaseCloudEvent, data: dict[str, Any], event_id: str, envelope: str
+) -> BaseCloudEvent:
     wanted = envelopes.check_envelope(envelope)
     is_tanzu = bool(TANZU_TYPE.match(event.get_type()))
     if (wanted == "tanzu") == is_tanzu:
