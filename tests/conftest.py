@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from knotebook.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATES = ("handler_template.py", "requirements.txt", "Procfile", "k8s")
+TEMPLATES = ("handler_template.py", "requirements.txt", "Procfile", "gunicorn.conf.py", "k8s")
 # The sample notebooks (tools/make_notebooks.py): a notebook a developer adds to notebooks/ is
 # not one of them, so it never changes what the tests validate.
 SAMPLES = (

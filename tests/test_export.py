@@ -9,6 +9,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import pathspec
 import pytest
 from conftest import run_knotebook, tree_bytes
 
@@ -23,6 +24,7 @@ BUNDLE_FILES = {
     "handler.py",
     "requirements.txt",
     "Procfile",
+    "gunicorn.conf.py",
     ".python-version",
     "project.toml",
     ".gitignore",
@@ -135,7 +137,8 @@ def test_procfile_runs_gunicorn_on_port_for_both_builders(bundle):
     )
     assert google["web"] == paketo["web"]
     assert google["web"].startswith("gunicorn ")
-    assert "--bind 0.0.0.0:${PORT:-8080}" in google["web"]
+    assert "$" not in google["web"]  # no shell needed: PORT is read by gunicorn.conf.py
+    assert "--config gunicorn.conf.py" in google["web"]
     assert google["web"].endswith("handler:app")
 
 
@@ -145,19 +148,37 @@ def test_python_version_and_project_toml(bundle):
     assert project["_"]["schema-version"] == "0.2"
     build = project["io"]["buildpacks"]
     assert "include" not in build
-    excluded = set(build["exclude"])
+    # pack reads exclude as gitignore patterns, as pathspec.GitIgnoreSpec does
+    excluded = pathspec.GitIgnoreSpec.from_lines(build["exclude"]).match_file
     for secret_or_tooling in (
-        "k8s",
-        "*.env",
-        ".env*",
-        "*.ipynb",
-        "notebooks",
-        "tests",
-        "__pycache__",
+        "k8s/service.yaml",
+        "k8s/function.env",
+        "lib/settings.env",
+        ".env.local",
+        "notebooks/vm.ipynb",
+        "scratch.ipynb",
+        "tests/test_handler.py",
+        "testevent.json",
+        "test/VmCreatedEvent.json",
+        "lib/__pycache__/x.cpython-313.pyc",
+        ".venv/bin/python",
+        ".knotebook.json",
+        "README.md",
     ):
-        assert secret_or_tooling in excluded
-    for needed in ("Procfile", "requirements.txt", ".python-version", "handler.py"):
-        assert needed not in excluded
+        assert excluded(secret_or_tooling), secret_or_tooling
+    for needed in (
+        "Procfile",
+        "gunicorn.conf.py",
+        "requirements.txt",
+        ".python-version",
+        "handler.py",
+        "knotebook/runtime/app.py",
+        "lib/tests/__init__.py",  # a user's package named tests, below the top: kept
+        "lib/notebooks.py",
+        "docs/README.md",
+        "data/venv/config.json",
+    ):
+        assert not excluded(needed), needed
     env = {e["name"]: e["value"] for e in build["build"]["env"]}
     assert env["BP_CPYTHON_VERSION"] == "3.13.*"
     assert not any(name.startswith("GOOGLE_FUNCTION") for name in env)

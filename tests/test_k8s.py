@@ -83,20 +83,33 @@ def test_service_scale_concurrency_and_env(project):
     ("server", "concurrency"),
     [
         ("--worker-class gthread --threads 4", 4),
-        ("--threads 4", 4),  # gunicorn switches the sync worker to gthread
+        ("--threads 4", 1),  # gunicorn.conf.py's asgi worker ignores threads
+        ("--worker-class sync --threads 4", 4),  # gunicorn switches the sync worker to gthread
         ("--worker-class sync", 1),
         ("--worker-class asgi --threads 4", 1),  # the asyncio worker ignores --threads
-        ("--keep-alive 5 --worker-class asgi --threads 4", 1),  # -k is not in --keep-alive
+        ("--keep-alive 5 --worker-class gthread --threads 3", 3),  # -k is not in --keep-alive
     ],
 )
 def test_concurrency_follows_the_procfile_worker_model(project, server, concurrency):
     procfile = project / "Procfile"
     text = procfile.read_text()
-    assert "--worker-class asgi " in text
-    procfile.write_text(text.replace("--worker-class asgi ", server + " "))
+    assert " handler:app" in text
+    procfile.write_text(text.replace(" handler:app", f" {server} handler:app"))
     folder = exporter.export(project / "notebooks" / "vm_created.ipynb").directory
     (service,) = load_yaml_documents((folder / "k8s" / "service.yaml").read_text())
     assert service["spec"]["template"]["spec"]["containerConcurrency"] == concurrency
+
+
+@pytest.mark.parametrize(
+    ("settings", "concurrency"),
+    [('worker_class = "gthread"\nthreads = 4\n', 4), ('worker_class = "asgi"\nthreads = 4\n', 1)],
+)
+def test_concurrency_follows_a_projects_gunicorn_conf(project, settings, concurrency):
+    (project / "gunicorn.conf.py").write_text("import os\n\n" + settings)
+    folder = exporter.export(project / "notebooks" / "vm_created.ipynb").directory
+    (service,) = load_yaml_documents((folder / "k8s" / "service.yaml").read_text())
+    assert service["spec"]["template"]["spec"]["containerConcurrency"] == concurrency
+    assert (folder / "gunicorn.conf.py").read_text() == (project / "gunicorn.conf.py").read_text()
 
 
 @needs_kubectl

@@ -20,7 +20,7 @@ import jinja2
 
 from knotebook import __version__, events, notebook
 from knotebook.errors import ExportError, NotebookError
-from knotebook.export import guard, manifests, requirements, runtime_copy, testevents
+from knotebook.export import guard, manifests, requirements, runtime_copy, server_config, testevents
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 from knotebook.project.files import write_atomic
@@ -34,8 +34,6 @@ ENV_FILE = guard.ENV_FILE
 source_hash = guard.source_hash
 TEMPLATE_FILES = templates.TEMPLATE_FILES
 K8S_TEMPLATES = templates.K8S_TEMPLATES
-THREADS = re.compile(r"(?:^|\s)--threads[= ](\d+)")
-WORKER_CLASS = re.compile(r"(?:^|\s)(?:-k\s*|--worker-class[= ])([\w.:]+)")
 
 
 @dataclass(frozen=True)
@@ -58,16 +56,6 @@ def _packaged(name: str) -> str:
     )
 
 
-def _concurrency(web: str) -> int:
-    """Requests one pod serves at once, from the Procfile's web command: gunicorn's --threads
-    under a threaded worker; 1 under the asgi and sync workers (one event at a time per process)."""
-    worker = WORKER_CLASS.search(web)
-    if worker and "asgi" in worker.group(1).lower():
-        return 1  # the asyncio worker ignores --threads
-    match = THREADS.search(web)
-    return int(match.group(1)) if match else 1
-
-
 def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[str, bytes]:
     """All bundle files (relative path → content) except ``k8s/function.env``."""
     settings = function.settings
@@ -85,6 +73,7 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
             f"{project.path('Procfile')} has no 'web:' line; both buildpacks need one"
         )
     runtime = runtime_copy.files(project.overrides)
+    gunicorn_conf = project.read("gunicorn.conf.py")
     context = {
         "runtime_version": runtime_copy.version(runtime),
         "settings": settings,
@@ -92,7 +81,7 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         "notebook": notebook_label,
         "knotebook_version": __version__,
         "python_version": PYTHON_VERSION,
-        "concurrency": _concurrency(web),
+        "concurrency": server_config.concurrency(web, gunicorn_conf),
         **manifests.context(settings),
     }
     env = project.environment()
@@ -105,6 +94,7 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
                 str(project.path("requirements.txt")),
             ),
             "Procfile": procfile,
+            "gunicorn.conf.py": gunicorn_conf,
             ".python-version": _packaged("python-version"),
             ".gitignore": _packaged("gitignore"),
             ".dockerignore": _packaged("dockerignore"),

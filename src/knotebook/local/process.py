@@ -38,6 +38,7 @@ WILDCARD_BIND = re.compile(
     r"""|(?P<hostopt>--host[= ]["']?)(?:0\.0\.0\.0|::)(?=["'\s]|$)"""
 )
 LOCAL_HOST = "127.0.0.1"
+BIND_OPTION = re.compile(r"(?:^|\s)(?:--bind\b|-b)")
 
 
 def web_command(bundle: Path) -> str:
@@ -63,7 +64,11 @@ def local_command(command: str, host: str = LOCAL_HOST) -> str:
             address if match.group("opt") else host
         )
 
-    return WILDCARD_BIND.sub(bind, command)
+    bound = WILDCARD_BIND.sub(bind, command)
+    if bound.split(None, 1)[:1] == ["gunicorn"] and not BIND_OPTION.search(bound):
+        # gunicorn.conf.py binds 0.0.0.0:$PORT; a --bind on the command line takes precedence
+        bound = bound.replace("gunicorn", f'gunicorn --bind "{address}:$PORT"', 1)
+    return bound
 
 
 def group_pids(pgid: int) -> list[int]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-TEMPLATE_FILES = ("handler_template.py", "requirements.txt", "Procfile")
+TEMPLATE_FILES = ("handler_template.py", "requirements.txt", "Procfile", "gunicorn.conf.py")
 K8S_TEMPLATES = (
     "service.yaml",
     "trigger.yaml",

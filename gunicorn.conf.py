@@ -1,0 +1,50 @@
+"""gunicorn settings of every exported function: the Procfile runs
+``gunicorn --config gunicorn.conf.py handler:app``, a line that needs no shell.
+
+knotebook copies this file into each bundle. It reads the environment the Knative Service gives
+the container: PORT (Knative sets it; 8080 by default) and KNOTEBOOK_TIMEOUT_SECONDS (290 by
+default; from k8s/function.env), so the Procfile needs no ${...} expansion, and runs the same
+under ``bash -c`` (Google's builders, Paketo's default) and as a direct process (Paketo's tiny
+stack, BP_DIRECT_PROCESS=true). GUNICORN_CMD_ARGS still overrides any setting, e.g.
+GUNICORN_CMD_ARGS="--access-logfile -" for one log line per request. Needs gunicorn >= 25.1
+(control_socket_disable) and Python >= 3.11 (the runtime uses asyncio.Task.uncancel).
+"""
+
+import os
+
+
+def _seconds(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# gunicorn's asyncio worker: HTTP parsing, keep-alive and slow clients are handled on an event
+# loop; handler:app (knotebook/runtime) calls the function inline, in the worker's main thread,
+# one event at a time, so containerConcurrency is 1. A client that is slow to send cannot hold a
+# worker (KNOTEBOOK_READ_TIMEOUT_SECONDS, then 408), and a hung function is cut with SIGALRM at
+# KNOTEBOOK_TIMEOUT_SECONDS (504). Two workers: while one runs a slow function, the other
+# answers /healthz and the next event. uvloop is used when installed (asgi_loop "auto").
+bind = f"0.0.0.0:{os.environ.get('PORT') or 8080}"
+worker_class = "asgi"
+workers = 2
+control_socket_disable = True  # no $HOME/.gunicorn/gunicorn.ctl in a container (gunicorn 25.1+)
+
+# Timing, fitted to Knative (knative/serving pkg/reconciler/revision/resources/deploy.go and
+# pkg/queue/sharedmain): the pod's terminationGracePeriodSeconds is the Service's timeoutSeconds
+# (300), counted from the start of the preStop hook; that hook waits for the queue-proxy to
+# drain, which returns once no request has arrived for 30 s, and only then is SIGTERM sent. So
+#   SIGTERM at T >= 30 s; the last event started at <= T - 30 and is cut at <= T - 30 + 290;
+#   graceful_timeout = 290 - 30 + 5 = 265 s covers it, and 30 + 265 = 295 s < 300 s (SIGKILL).
+# Idle keep-alive connections count as in flight until they close: 30 + 95 = 125 s < 300 s.
+_timeout = _seconds("KNOTEBOOK_TIMEOUT_SECONDS", 290)
+_DRAIN = 30  # the queue-proxy's drain before SIGTERM
+graceful_timeout = max(5, _timeout - _DRAIN + 5)
+# The backstop for a worker wedged in C code (gunicorn kills a silent worker after this long);
+# the runtime's own cut at KNOTEBOOK_TIMEOUT_SECONDS answers first.
+timeout = _timeout + 20
+# Above the queue-proxy's idle-connection reuse (Go's http.Transport default IdleConnTimeout,
+# 90 s): gunicorn must never close an idle connection the queue-proxy is about to reuse (a
+# request written as the server closes gets a 502, then a retry).
+keepalive = 95
+# No access log: the runtime logs every rejection and failure (set GUNICORN_CMD_ARGS to add one).
+accesslog = None
