@@ -30,6 +30,10 @@ import base64
 from cloudevents.core.v1.event import CloudEvent
 
 
+def sdk_class(event):
+    return type(event).__mro__[1].__module__  # the cloudevents class the event extends
+
+
 def handler(event):
     data = event.get_data()
     kind = type(data).__name__
@@ -41,7 +45,7 @@ def handler(event):
     }
     return CloudEvent(
         {"type": "echo", "source": "echo", "id": "echo", "datacontenttype": "application/json"},
-        {"attributes": attributes, "kind": kind, "data": data, "class": type(event).__mro__[1].__module__},
+        {"attributes": attributes, "kind": kind, "data": data, "class": sdk_class(event)},
     )
 """
 
