@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import time
@@ -117,15 +118,20 @@ def raw_connection(server) -> socket.socket:
 
 
 def read_answer(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection (these answers close it)."""
-    chunks = []
+    """One answer: its head and Content-Length body, or all the server sends until it closes
+    the connection (a connection left open after a framed answer is the server's keep-alive)."""
+    data = b""
     try:
         while chunk := sock.recv(65536):
-            chunks.append(chunk)
+            data += chunk
+            head, sep, body = data.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            if sep and length and len(body) >= int(length.group(1)):
+                break
     except ConnectionResetError:  # closed with request bytes unread: RST after the answer
         pass
     sock.close()
-    return b"".join(chunks)
+    return data
 
 
 def terminate_master(server) -> None:
