@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,10 @@ def standing_in(allow: tuple[str, ...] = ()) -> Iterator[StandIn]:
                 _active = None
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)  # the first use builds the simulator (~30 s)
+
+
 class Outside:
     """One context's view of the outside world: ``env()``, ``take()``, ``close()``."""
 
@@ -64,7 +69,7 @@ class Outside:
             if self._simulator is None or not self._simulator.running:
                 from knotebook.vcenter import vcsim
 
-                self._simulator = vcsim.start()
+                self._simulator = vcsim.start(progress=_say)
             env.update(self._simulator.env())
         return env
 
