@@ -26,6 +26,8 @@ SAMPLES = (
     "vm_reconfigured.ipynb",
     "login_audit.ipynb",
 )
+# Sample notebooks that need the vCenter simulator: tests/vcenter/ validates them.
+VCENTER_SAMPLES = ("vm_attr.ipynb",)
 KNOTEBOOK = str(Path(sys.executable).parent / "knotebook")
 
 SETTINGS = """# knotebook: settings

@@ -145,3 +145,20 @@ def test_stand_in_env_points_every_client_at_it():
         bundle = Path(env["SSL_CERT_FILE"])
         assert bundle.read_bytes().count(b"BEGIN CERTIFICATE") > 10  # ours + the public CAs
     assert not bundle.exists()
+
+
+def test_a_client_that_distrusts_the_stand_in_is_still_reported():
+    code = (
+        "import ssl, urllib.request\n"
+        "ctx = ssl.create_default_context(cafile=__import__('certifi').where())\n"
+        "try:\n"
+        "    urllib.request.urlopen('https://pinned.example.com/', context=ctx)\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__)\n"
+    )
+    with standin.StandIn() as stand_in:
+        done = _python(code, stand_in.env("t5"))
+        assert "URLError" in done.stdout, done.stderr
+        assert [(r.method, r.url) for r in stand_in.take("t5")] == [
+            ("CONNECT", "https://pinned.example.com")
+        ]

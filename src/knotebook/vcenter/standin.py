@@ -132,7 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
             wrapped = self.server.standin.tls_context(host).wrap_socket(
                 self.connection, server_side=True
             )
-        except (ssl.SSLError, OSError):
+        except (ssl.SSLError, OSError):  # the client does not trust our CA: it still tried
+            origin = f"https://{host}" + ("" if port in ("", "443") else f":{port}")
+            self.server.standin.add(tag, Request("CONNECT", origin, {}, b""))
             self.close_connection = True
             return
         inner = _Handler.__new__(_Handler)
