@@ -201,7 +201,8 @@ def test_pytest_plugin_yields_one_test_per_notebook_run(project, write_notebook)
     assert "notebooks/bad.ipynb::run FAILED" in proc.stdout
     assert "notebooks/vm_created.ipynb::VmCreatedEvent (tanzu) PASSED" in proc.stdout
     assert "cell 2, line 1: 1 / 0: ZeroDivisionError" in proc.stdout
-    assert "1 failed, 1 passed" in proc.stdout
+    assert "notebooks/vm_created.ipynb::contract PASSED" in proc.stdout
+    assert "1 failed, 2 passed" in proc.stdout
 
 
 def test_the_projects_own_workflow_is_the_template():

@@ -211,19 +211,24 @@ def try_bundle(
     venv = None if no_venv else venvs.ensure(bundle / "requirements.txt", progress=say)
     show(f"Starting {bundle}: {process.web_command(bundle)}")
     server = process.start(bundle, venv=venv)
-    failed = False
+    failed = interrupted = False
     try:
         show(f"Listening on {server.url}")
         for each in modes:
             answer = delivery.send(server.url + "/", event, each)
             failed |= not answer.ok
             show("\n".join(delivery.describe(each, event, answer)))
+    except KeyboardInterrupt:  # a slow handler: stop now (no graceful wait) and show its log
+        interrupted = True
+        show("Interrupted: stopping the function.")
     finally:
-        code = server.stop()
+        code = server.stop(timeout=1.0 if interrupted else 10.0)
     show("Function log:")
     for line in server.logs:
         show(f"  {line}")
     show(f"Stopped (exit {code}).")
+    if interrupted:
+        sys.exit(130)
     if failed:
         sys.exit(1)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from knotebook import events, notebook
 from knotebook.errors import KnotebookError
-from knotebook.export import exporter
+from knotebook.export import exporter, manifests
 from knotebook.local import delivery, process, venvs
 from knotebook.validate import masking
 from knotebook.validate.runner import Options, RunResult, notebook_env, plan
@@ -19,6 +19,22 @@ from knotebook.vcenter import outside
 
 def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def reply_loop(answer: delivery.Delivery, triggers: list[manifests.TriggerSpec]) -> str:
+    """Why the reply would come back to the function through one of its own Triggers, or ""."""
+    if answer.reply is None:
+        return ""
+    attributes = {k: str(v) for k, v in answer.reply.get_attributes().items()}
+    for trigger in triggers:
+        if all(attributes.get(k) == v for k, v in trigger.filter.items()):
+            shown = ", ".join(f"{k}={v}" for k, v in trigger.filter.items())
+            return (
+                f"reply loop: the reply ({shown}) matches the function's own Trigger "
+                f"{trigger.name}, so the Broker would deliver it back to it again and again; "
+                "reply with a type of your own"
+            )
+    return ""
 
 
 def _check(answer: delivery.Delivery) -> str:
@@ -50,6 +66,7 @@ def check(path: Path, options: Options | None = None) -> list[RunResult]:
     def mask(text: str) -> str:
         return masking.mask_text(text, secrets)
 
+    triggers = manifests.triggers(function.settings)
     world = outside.for_settings(path, function.settings, "contract")
     with (
         outside.standing_in(options.allow_hosts),
@@ -71,7 +88,8 @@ def check(path: Path, options: Options | None = None) -> list[RunResult]:
                 began = time.perf_counter()
                 problems = []
                 for mode in delivery.MODES:
-                    problem = _check(delivery.send(server.url + "/", event, mode))
+                    answer = delivery.send(server.url + "/", event, mode)
+                    problem = _check(answer) or reply_loop(answer, triggers)
                     if problem:
                         problems.append(f"{mode}: {problem}")
                 results.append(

@@ -154,7 +154,8 @@ class _Schedule:
 
     def run(self, side: Sequence[Callable[[], list[RunResult]]]) -> list[RunResult]:
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="knotebook-run")
-        sides = ThreadPoolExecutor(max_workers=2, thread_name_prefix="knotebook-contract")
+        # contract checks mostly wait (a served function's shutdown takes ~1.3 s of sleep)
+        sides = ThreadPoolExecutor(max_workers=4, thread_name_prefix="knotebook-contract")
         futures: list[Future[None]] = [pool.submit(self.work, i) for i in range(len(self.chunks))]
         futures += [sides.submit(self.side_job, job) for job in side]
         try:
