@@ -19,7 +19,15 @@ import jinja2
 
 from knotebook import __version__, events, notebook
 from knotebook.errors import ExportError, NotebookError
-from knotebook.export import guard, manifests, requirements, runtime_copy, server_config, testevents
+from knotebook.export import files as bundle_files
+from knotebook.export import (
+    guard,
+    manifests,
+    requirements,
+    runtime_copy,
+    server_config,
+    testevents,
+)
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 from knotebook.project.files import write_atomic
@@ -84,12 +92,14 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
         **manifests.context(settings),
     }
     env = project.environment()
+    extra = bundle_files.helpers(function)
+    imported = cells.requirements(function.path, function.function_cells, local=extra.modules)
     try:
         files: dict[str, str] = {
             "handler.py": env.get_template("handler_template.py").render(context),
             "requirements.txt": requirements.compose(
                 project.read("requirements.txt"),
-                cells.requirements(function.path, function.function_cells),
+                [*imported, *extra.requirements],
                 str(project.path("requirements.txt")),
             ),
             "Procfile": procfile,
@@ -109,6 +119,13 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
     out = {name: text.encode("utf-8") for name, text in files.items()}
     out.update(runtime)
     out.update(testevents.files(function))
+    for rel, data in {**extra.files, **bundle_files.data_files(function)}.items():
+        if rel in out or rel.split("/")[0] in ("k8s", "knotebook"):
+            raise ExportError(
+                f"{function.path}: {rel} (a helper module or FILES) would replace the bundle's "
+                f"own {rel}; rename or move it"
+            )
+        out[rel] = data
     return out
 
 

@@ -32,7 +32,7 @@ from knotebook.project import cache
 
 PYTHON = "3.13"  # the bundle's .python-version
 IMPORTED = "# Imported by the function cells (versions installed where knotebook exported):"
-IMPORT_COMMENT = re.compile(r"#\s*import (?P<module>[\w.]+), cell (?P<cell>\d+)")
+IMPORT_COMMENT = re.compile(r"#\s*import (?P<module>[\w.]+), (?P<where>.+?)\s*$")
 
 
 def _parse(line: str) -> Requirement | None:
@@ -66,10 +66,17 @@ def compose(base: str, extra: Iterable[cells.Requirement], base_path: str) -> st
             f"{base_path} must list gunicorn: with a Procfile no buildpack adds a web server"
         )
     text = base if base.endswith("\n") else base + "\n"
-    added = [req for req in extra if canonicalize_name(req.distribution) not in named]
+    added: dict[str, cells.Requirement] = {}
+    for req in extra:
+        name = canonicalize_name(req.distribution)
+        if name not in named and name not in added:
+            added[name] = req
     if added:
         text += IMPORTED + "\n"
-        text += "".join(f"{req}  # import {req.module}, cell {req.cell}\n" for req in added)
+        text += "".join(
+            f"{req}  # import {req.module}, {req.where or f'cell {req.cell}'}\n"
+            for req in added.values()
+        )
     return text
 
 
@@ -82,7 +89,7 @@ def origins(text: str, base_path: str) -> dict[str, str]:
             continue
         match = IMPORT_COMMENT.search(line)
         where = (
-            f"import {match['module']} in cell {match['cell']}"
+            f"import {match['module']} in {match['where']}"
             if match
             else f"{base_path}, line {number}"
         )

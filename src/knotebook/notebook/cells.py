@@ -53,6 +53,7 @@ class Requirement:
     version: str
     module: str
     cell: int
+    where: str = ""  # a helper module's file name, when not a cell
 
     def __str__(self) -> str:
         return f"{self.distribution}=={self.version}"
@@ -130,8 +131,12 @@ def _modules(node: ast.Import | ast.ImportFrom) -> list[str]:
     return [alias.name.split(".")[0] for alias in node.names]
 
 
-def requirements(path: Path, cells: Iterable[Cell]) -> list[Requirement]:
-    """Third-party distributions imported by the cells, pinned to the installed versions."""
+def requirements(path: Path, cells: Iterable[Cell], local: Iterable[str] = ()) -> list[Requirement]:
+    """Third-party distributions imported by the cells, pinned to the installed versions.
+
+    ``local``: modules that are bundled beside handler.py (helpers next to the notebook).
+    """
+    local = set(local)
     owners = importlib.metadata.packages_distributions()
     found: dict[str, Requirement] = {}
     for cell in cells:
@@ -141,7 +146,7 @@ def requirements(path: Path, cells: Iterable[Cell]) -> list[Requirement]:
             if _bundled(node):
                 continue
             for module in _modules(node):
-                if module in sys.stdlib_module_names or module == "__future__":
+                if module in sys.stdlib_module_names or module in local or module == "__future__":
                     continue
                 dists = owners.get(module)
                 if not dists:

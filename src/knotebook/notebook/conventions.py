@@ -292,5 +292,6 @@ def _settings(path: Path, cell: Cell) -> Settings:
             event_types=event_types,
             image=text("IMAGE", ""),
             namespace=text("NAMESPACE", "vmware-functions"),
+            folder=path.resolve().parent,
         ),
     )

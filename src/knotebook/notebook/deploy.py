@@ -11,6 +11,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 from knotebook import events
@@ -26,6 +27,8 @@ SETTINGS: dict[str, str] = {
     "SECRET_FILES": "Secret keys whose value is a file beside the notebook "
     "({'VCCONFIG_SECRET': 'vcconfig.json'}), like kubectl create secret --from-file",
     "TRIGGER_NAMES": "Trigger name per event id ({'VmPoweredOffEvent': 'veba-py-echo-trigger'})",
+    "FILES": "data files the handler reads, globs relative to the notebook (['templates/*.json']), "
+    "copied into the bundle at the same paths",
     "TEST_EVENTS": "more test events for the bundle's test/ folder: sample names "
     "(['AlarmStatusChangedEvent:host']) or 'all'",
 }
@@ -41,6 +44,7 @@ class Deploy:
     secret_files: Pairs = ()
     trigger_names: Pairs = ()
     test_events: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # FILES, expanded: paths relative to the notebook's folder
 
     @property
     def label_map(self) -> dict[str, str]:
@@ -83,6 +87,7 @@ def parse(
     event_types: tuple[str, ...],
     image: str,
     namespace: str,
+    folder: Path | None = None,
 ) -> Deploy:
     """The manifest settings of a settings cell, checked; errors name the cell and line."""
     at = lines(source)
@@ -148,7 +153,33 @@ def parse(
         if variant and test not in events.sample_names(event_id):
             names = ", ".join(events.sample_names(event_id))
             fail("TEST_EVENTS", f"TEST_EVENTS: no sample {test!r} (samples: {names})")
-    return Deploy(labels, annotations, secret, files, tuple(resolved), tuple(tests))
+    data = _files(values, folder, fail)
+    return Deploy(labels, annotations, secret, files, tuple(resolved), tuple(tests), data)
+
+
+def _files(
+    values: dict[str, object], folder: Path | None, fail: Callable[[str, str], NoReturn]
+) -> tuple[str, ...]:
+    patterns = values.get("FILES", [])
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        fail("FILES", f"FILES must be a list of globs ({SETTINGS['FILES']})")
+    found: list[str] = []
+    for pattern in patterns:
+        if not pattern or pattern.startswith("/") or ".." in Path(pattern).parts:
+            fail("FILES", f"FILES: {pattern!r} must be a glob inside the notebook's folder")
+        if folder is None:
+            continue
+        matched = sorted(
+            p.relative_to(folder).as_posix()
+            for p in folder.glob(pattern)
+            if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts
+        )
+        if not matched:
+            fail("FILES", f"FILES: {pattern!r} matches no file in {folder}")
+        found += [m for m in matched if m not in found]
+    return tuple(found)
 
 
 def _resolved(event_types: tuple[str, ...]) -> set[str]:
