@@ -11,6 +11,7 @@ import http.client
 import json
 import threading
 
+import pytest
 from reliability_support import export, post, serve, terminate_master, wait_for_log
 
 from knotebook import events
@@ -52,3 +53,30 @@ def test_sigterm_lets_in_flight_requests_finish_loses_nothing_and_exits_0(tmp_pa
         handled = 2
     assert sum("handled event" in line for line in server.logs) == handled
     assert any("Shutting down: Master" in line for line in server.logs)
+
+
+@pytest.mark.slow
+def test_sigterm_lets_an_event_longer_than_gunicorns_default_grace_finish(tmp_path):
+    """gunicorn's default graceful_timeout is 30 s; gunicorn.conf.py gives 265 s (Knative's
+    300 s grace less its 30 s drain, plus a margin): a 35 s event in flight still gets its 204."""
+    sample = events.sample("VmCreatedEvent")
+    headers, _ = events.to_binary(sample)
+    slow = json.dumps({**sample.get_data(), "action": "sleep", "seconds": 35}).encode()
+    answers = {}
+
+    def send():
+        try:
+            answers["slow"] = post(server, headers, slow, timeout=60)[0]
+        except (OSError, http.client.HTTPException) as exc:
+            answers["slow"] = type(exc).__name__
+
+    with serve(export(tmp_path)) as server:
+        thread = threading.Thread(target=send)
+        thread.start()
+        wait_for_log(server, "sleeping 35 s")
+        terminate_master(server)
+        wait_for_log(server, "Handling signal: term")
+        thread.join(60)
+        assert server.process.wait(30) == 0
+    assert answers["slow"] == 204, answers
+    assert sum("handled event" in line for line in server.logs) == 1

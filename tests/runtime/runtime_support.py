@@ -50,10 +50,10 @@ def handler(event):
 """
 
 
-def export_echo(root: Path) -> Path:
+def export_echo(root: Path, function: str = ECHO) -> Path:
     project = make_project(root / "project")
     path = project / "notebooks" / "echo.ipynb"
-    nbformat.write(notebook_cells(SETTINGS, ECHO), path)
+    nbformat.write(notebook_cells(SETTINGS, function), path)
     return exporter.export(path).directory
 
 
