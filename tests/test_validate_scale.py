@@ -217,3 +217,27 @@ def test_merge_rejects_what_is_not_a_report(project):
     assert proc.returncode == 1
     assert proc.stderr.startswith("Error: junk.json: not a knotebook validate --json report")
     assert reports.canonical([]) == []
+
+
+def test_init_ci_shards_writes_a_matrix_and_a_merging_job(project):
+    import yaml
+
+    proc = run_knotebook("init-ci", "--shards", "3", "--package", "knotebook", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    flow = yaml.safe_load((project / ".github" / "workflows" / "knotebook.yml").read_text())
+    shards, report = flow["jobs"]["validate"], flow["jobs"]["report"]
+    assert shards["strategy"]["matrix"]["shard"] == [1, 2, 3]
+    steps = " ".join(str(step.get("run", "")) for step in shards["steps"])
+    assert "knotebook validate notebooks/ --shard ${{ matrix.shard }}/3" in steps
+    uses = [step.get("uses", "") for step in shards["steps"]]
+    assert "actions/cache/restore@v4" in uses and "actions/upload-artifact@v4" in uses
+    assert report["needs"] == "validate" and report["if"] == "always()"
+    merge = " ".join(str(step.get("run", "")) for step in report["steps"])
+    assert "knotebook validate --merge build/knotebook-[0-9]*.json" in merge
+    assert "actions/cache/save@v4" in [step.get("uses", "") for step in report["steps"]]
+
+    single = run_knotebook("init-ci", "--force", "--package", "knotebook", cwd=project)
+    assert single.returncode == 0, single.stderr
+    flow = yaml.safe_load((project / ".github" / "workflows" / "knotebook.yml").read_text())
+    (cache,) = [s for s in flow["jobs"]["validate"]["steps"] if s.get("uses") == "actions/cache@v4"]
+    assert cache["with"]["path"] == "build/knotebook-cache"

@@ -124,23 +124,36 @@ def new_command(
     metavar="SPEC",
     help="What the workflow pip-installs [default: knotebook==<version>; -e . in knotebook].",
 )
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Validate in N parallel jobs (a matrix of --shard I/N) and merge their reports.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
-def init_ci(path: Path, package: str | None, force: bool) -> None:
+def init_ci(path: Path, package: str | None, shards: int, force: bool) -> None:
     """Write a GitHub Actions workflow that validates the notebooks on every push.
+
+    The workflow restores knotebook's result cache between builds, so runs whose inputs did not
+    change are reported from it. With --shards N, N jobs validate a share of the notebooks
+    each and a last job merges their JUnit/JSON reports and caches.
 
     \b
     Examples:
       knotebook init-ci && git add .github/workflows/knotebook.yml
+      knotebook init-ci --shards 4 --force
       knotebook init-ci --package 'knotebook @ git+https://github.com/example/knotebook@v0.1.0'
     """
     from knotebook.scaffold import workflow
 
     if path.exists() and not force:
         raise KnotebookError(f"{path} exists; re-run with --force to overwrite it")
-    text = workflow.render(templates.find(Path.cwd()).root, package)
+    text = workflow.render(templates.find(Path.cwd()).root, package, shards)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise KnotebookError(f"cannot write {path}: {exc.strerror}") from None
-    click.echo(f"Wrote {path}: install, knotebook validate --junit, --check-export, upload report")
+    what = f"{shards} validate --shard jobs, merged reports" if shards > 1 else "validate --junit"
+    click.echo(f"Wrote {path}: install, cached {what}, --check-export, upload report")

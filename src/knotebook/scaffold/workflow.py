@@ -27,11 +27,11 @@ def install_spec(root: Path) -> str:
     return shlex.quote(f"knotebook=={__version__}")
 
 
-def render(root: Path, package: str | None = None) -> str:
-    text = (
-        resources.files("knotebook.validate")
-        .joinpath("templates", "github-workflow.yml")
-        .read_text(encoding="utf-8")
-    )
+def render(root: Path, package: str | None = None, shards: int = 1) -> str:
+    """The workflow; with ``shards`` > 1, a matrix of that many ``validate --shard`` jobs and a
+    job that merges their reports (and their result caches, saved for the next build)."""
+    name = "github-workflow-sharded.yml" if shards > 1 else "github-workflow.yml"
+    text = resources.files("knotebook.validate").joinpath("templates", name).read_text("utf-8")
     spec = shlex.quote(package) if package else install_spec(root)
-    return text.replace(MARK, spec)
+    text = text.replace("{{ shard_list }}", ", ".join(str(i) for i in range(1, shards + 1)))
+    return text.replace("{{ shards }}", str(shards)).replace(MARK, spec)
