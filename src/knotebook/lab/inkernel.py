@@ -37,6 +37,7 @@ from knotebook.local import delivery
 from knotebook.notebook.conventions import Cell, FunctionNotebook
 from knotebook.project import envfile
 from knotebook.project.paths import env_file_of
+from knotebook.validate import masking
 
 SIMILAR = 0.5  # a kernel run belongs to the saved cell it resembles at least this much
 KINDS = ("settings", "function")
@@ -404,6 +405,8 @@ class Invocation:
     notes: list[str] = field(default_factory=list)
     handler_source: str = ""
     found_by: str = ""  # how the notebook was located (session, VS Code, --notebook, ...)
+    # Values of the function's environment: masked in what is shown (and saved in the .ipynb)
+    secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
     def reason(self) -> str:
@@ -436,6 +439,9 @@ class Invocation:
         return self.body.decode("utf-8", "replace") if self.body else ""
 
     def __str__(self) -> str:
+        return masking.mask_text(self._text(), self.secrets)
+
+    def _text(self) -> str:
         lines = [self.headline(), self.source_line()]
         lines += [f"note: {n}" for n in self.notes]
         lines.append("log:" if self.logs else "log: (nothing logged)")
@@ -455,6 +461,12 @@ class Invocation:
         printer.text(str(self))
 
     def _repr_html_(self) -> str:
+        html = self._html()
+        for secret in self.secrets:  # as escape() wrote them, then as they are
+            html = html.replace(escape(secret), masking.MASK).replace(secret, masking.MASK)
+        return html
+
+    def _html(self) -> str:
         colour = "#1a7f37" if self.ok else "#cf222e"
         rows = [
             ("status", f"<b style='color:{colour}'>{self.status} {escape(self.reason)}</b>"),
@@ -544,6 +556,7 @@ def invoke(kf: KernelFunction, event: Any, mode: str = "binary") -> Invocation:
         notes,
         source,
         kf.found_by,
+        masking.secret_values(kf.function, env),
     )
 
 

@@ -2,7 +2,8 @@
 
 ``%knotebook invoke [EVENT] [--envelope E] [--mode M] [--set PATH=VALUE] [--notebook PATH]``
     renders handler.py from the function cells *as they ran in this kernel*, loads it fresh and
-    sends the event to its Flask app (the test client); shows status, reply, latency and logs.
+    sends the event to its app (handler:app, through its WSGI side); shows status, reply,
+    latency and logs.
 ``%knotebook export [--output-dir DIR] [--force] [--dry-run] [--notebook PATH]``
     exports the same cells and shows the files written, with a diff against the last export.
 
@@ -33,7 +34,7 @@ USAGE = """\
 %knotebook invoke [EVENT] [--envelope tanzu|router] [--mode binary|structured]
                   [--set PATH=VALUE ...] [--expect STATUS] [--notebook PATH]
     Send EVENT (a vCenter event id, or the name of a variable holding a CloudEvent; default:
-    EVENT, else the first of EVENT_TYPES; envelope default: ENVELOPE) to the exported Flask app
+    EVENT, else the first of EVENT_TYPES; envelope default: ENVELOPE) to handler.py's app
     built from the function cells as they ran in this kernel. Returns the Invocation (status,
     reply, logs). An answer other than 2xx fails the cell (so validate fails too); --expect 400
     (or 4xx, 5xx) expects that status instead, e.g. a Reject of an event the function refuses.
@@ -150,6 +151,9 @@ class KnotebookMagics(Magics):
             print(USAGE)
             return None
         command, rest = words[0], words[1:]
+        if "-h" in rest or "--help" in rest:  # %knotebook invoke --help
+            print(USAGE)
+            return None
         parsers = _parsers()
         if command not in parsers:
             raise MagicError(

@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 
 from knotebook.errors import KnotebookError
+from knotebook.local import bootfail
 from knotebook.local.ports import free_port, port_free
 from knotebook.project import envfile, secret_files
 from knotebook.project.procfile import web_command as procfile_web_command
@@ -258,6 +259,11 @@ def start(
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 time.sleep(0.1)  # let the pump collect the last lines
+                if server.pump is not None:
+                    server.pump.join(2)
+                cause = bootfail.explain(server.logs, bundle)
+                if cause:
+                    raise KnotebookError(f"{bundle}: the function failed to start: {cause}")
                 tail = " | ".join(server.logs[-3:]) or "no output"
                 raise KnotebookError(
                     f"{bundle}: web process exited with {process.returncode}: {tail}"
