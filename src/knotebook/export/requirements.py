@@ -67,15 +67,15 @@ def compose(base: str, extra: Iterable[cells.Requirement], base_path: str) -> st
         )
     text = base if base.endswith("\n") else base + "\n"
     added: dict[str, cells.Requirement] = {}
-    for req in extra:
-        name = canonicalize_name(req.distribution)
+    for imported in extra:
+        name = canonicalize_name(imported.distribution)
         if name not in named and name not in added:
-            added[name] = req
+            added[name] = imported
     if added:
         text += IMPORTED + "\n"
         text += "".join(
-            f"{req}  # import {req.module}, {req.where or f'cell {req.cell}'}\n"
-            for req in added.values()
+            f"{pin}  # import {pin.module}, {pin.where or f'cell {pin.cell}'}\n"
+            for pin in added.values()
         )
     return text
 

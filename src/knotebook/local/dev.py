@@ -73,7 +73,9 @@ class DevSession:
     def watched(self) -> list[Path]:
         project = templates.find(self.notebook.resolve().parent)
         paths = [self.notebook, env_file_of(self.notebook)]
-        return paths + project.watched()
+        # Helper modules beside the notebook are bundled when the cells import them.
+        helpers = sorted(self.notebook.parent.glob("*.py"))
+        return paths + helpers + project.watched()
 
     # -- the loop ----------------------------------------------------------------------------
     def start(self) -> None:

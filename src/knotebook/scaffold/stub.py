@@ -107,5 +107,9 @@ def function_cell(name: str, event_ids: list[str], reply: str | None) -> str:
             "    return CloudEvent(attributes, fields)",
         ]
     else:
-        lines += ["    # Return None (204), or a reply CloudEvent (200) for the Broker to publish."]
+        lines += [
+            "    # Return None (204) or a reply CloudEvent (200). For an event it cannot use:",
+            "    # from knotebook.runtime import Reject, Retry; raise Reject(reason) answers 400",
+            "    # (not retried); raise Retry(reason) answers 503 (Knative retries it).",
+        ]
     return "\n".join(lines)
