@@ -130,3 +130,10 @@ def test_list_and_invoke_use_recorded_samples(cli, project, vcsim):
         patch.chdir(project)
         event = delivery.load_event(name)
     assert event.get_attributes()["source"] == vcsim.url
+
+
+def test_a_mistyped_type_is_one_line_with_a_suggestion(cli, project, vcsim):
+    result = _record(cli, vcsim, project, "--types", "VmPoweredOfEvent")
+    assert result.exit_code == 1
+    assert "unknown vSphere event type 'VmPoweredOfEvent'; did you mean" in result.output
+    assert not (project / "events").exists()

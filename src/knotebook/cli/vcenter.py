@@ -178,7 +178,9 @@ def record_command(
 
     creds = _credentials(url, credentials, insecure)
     target = folder or paths.project_root() / record.FOLDER
-    wanted = tuple(t.strip() for t in (types or "").split(",") if t.strip())
+    from knotebook import events
+
+    wanted = tuple(events.resolve(t.strip()) for t in (types or "").split(",") if t.strip())
     with process.sigterm_as_interrupt():
         try:
             _say(f"Recording {creds.url} into {target}/" + ("" if once else " (Ctrl-C to stop)"))

@@ -151,7 +151,7 @@ def start(
         errors = [x.strip() for x in process.stderr.read().splitlines() if x.strip()]
         reason = errors[0] if errors else f"no answer within {READY_TIMEOUT:.0f} s"
         if "address already in use" in reason:
-            reason = f"port {port} is already in use"
+            reason = f"port {port} is already in use (--port 0 takes any free one)"
         raise KnotebookError(f"the vCenter simulator did not start: {reason}")
     ready = json.loads(line)
     threading.Thread(target=_drain, args=(process,), daemon=True).start()
