@@ -123,3 +123,19 @@ def test_cli_without_credentials_is_one_line(tmp_path):
         "Error: no vCenter credentials: set VCENTER_USER and VCENTER_PASSWORD "
         "(in the environment or a --credentials env file)"
     ]
+
+
+def test_resume_neither_loses_nor_repeats(vcsim, sink, tmp_path):
+    checkpoint = tmp_path / "source.json"
+    first = source.run(
+        vcsim.credentials, sink.url, once=True, checkpoint=checkpoint, say=lambda _: None
+    )
+    si = vcsim.connect()
+    wait(find(si, vim.VirtualMachine).PowerOffVM_Task())  # happens while the source is down
+    second = source.run(
+        vcsim.credentials, sink.url, once=True, checkpoint=checkpoint, say=lambda _: None
+    )
+    keys = [int(headers["ce-id"]) for headers, _ in sink.received]
+    assert len(keys) == len(set(keys)) == len(first) + len(second)  # nothing twice
+    assert keys == list(range(keys[0], keys[-1] + 1))  # nothing missing
+    assert "com.vmware.vsphere.VmPoweredOffEvent.v0" in {h["ce-type"] for h, _ in sink.received}

@@ -17,6 +17,7 @@ from knotebook.project.files import write_atomic
 from knotebook.project.urls import check_url
 
 DEFAULT_TO = "http://127.0.0.1:8800/"
+SOURCE_CHECKPOINT = "build/knotebook-source.json"
 
 
 def _say(message: str) -> None:
@@ -215,6 +216,11 @@ def record_command(
     show_default=True,
     help="tanzu = VSphereSource (VEBA >= 0.8), router = VMware Event Router (VEBA 0.3-0.7).",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help=f"Continue after the last event sent before (checkpoint in {SOURCE_CHECKPOINT}).",
+)
 def source_command(
     url: str | None,
     credentials: Path | None,
@@ -224,6 +230,7 @@ def source_command(
     interval: float,
     to: str,
     envelope: str,
+    resume: bool,
 ) -> None:
     """A local VSphereSource: POST a vCenter's live events as binary-mode CloudEvents.
 
@@ -251,6 +258,7 @@ def source_command(
                 from_start=from_start,
                 once=once,
                 interval=interval,
+                checkpoint=paths.project_root() / SOURCE_CHECKPOINT if resume else None,
                 say=click.echo,
             )
         except KeyboardInterrupt:

@@ -8,13 +8,18 @@ events whose Key is above the watermark, oldest first. Keys increase per vCenter
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
+from knotebook.errors import KnotebookError
+from knotebook.project.files import write_atomic
 from knotebook.vcenter import client, convert
 
 PAGE = 1000
@@ -101,3 +106,37 @@ def captured(si: Any, after: int, *, source: str = "", envelope: str = "tanzu") 
 def watermark(si: Any) -> int:
     """The newest event Key on a connected vCenter."""
     return Feed(si, "", "").latest_key()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The newest handled Key per vCenter, in a JSON file: ``{source: {"key", "updated"}}``."""
+
+    path: Path
+
+    def read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise KnotebookError(f"cannot read {self.path}: {exc}") from exc
+        return data if isinstance(data, dict) else {}
+
+    def save(self, source: str, key: int) -> None:
+        state = self.read()
+        state[source] = {"key": key, "updated": datetime.now(UTC).isoformat(timespec="seconds")}
+        write_atomic(self.path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+    def resume(self, feed: Feed, from_start: bool, say: Callable[[str], None]) -> None:
+        """Set the feed's watermark: after the saved Key, else from the start or from now."""
+        saved = self.read().get(feed.source, {}).get("key")
+        latest = feed.latest_key()
+        if saved is not None and int(saved) <= latest:
+            feed.watermark = int(saved)
+            say(f"Resuming {feed.source} after event {saved}")
+            return
+        if saved is not None:
+            say(f"{feed.source} restarted its event keys (a new simulator?): starting anew")
+        feed.watermark = 0 if from_start else latest
+        self.save(feed.source, feed.watermark)  # a restart before the first event goes on here

@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from knotebook.errors import KnotebookError
 from knotebook.project.files import write_atomic
 from knotebook.vcenter import client, convert
-from knotebook.vcenter.follow import Feed, follow
+from knotebook.vcenter.follow import Checkpoint, Feed, follow
 
 FOLDER = "events"
 CHECKPOINT = ".checkpoint"
@@ -37,23 +36,6 @@ def vcenter_slug(source: str) -> str:
     if host in ("127.0.0.1", "localhost", "::1"):
         return "vcsim"
     return re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "vcenter"
-
-
-def read_checkpoint(folder: Path) -> dict[str, Any]:
-    path = folder / CHECKPOINT
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise KnotebookError(f"cannot read {path}: {exc}") from exc
-    return data if isinstance(data, dict) else {}
-
-
-def save_checkpoint(folder: Path, source: str, key: int) -> None:
-    state = read_checkpoint(folder)
-    state[source] = {"key": key, "updated": datetime.now(UTC).isoformat(timespec="seconds")}
-    write_atomic(folder / CHECKPOINT, json.dumps(state, indent=2, sort_keys=True) + "\n")
 
 
 def sample_document(feed: Feed, event: Any) -> dict[str, Any]:
@@ -96,16 +78,8 @@ def record(
     feed = Feed.open(creds, watermark=0)
     written: list[Path] = []
     try:
-        saved = read_checkpoint(folder).get(feed.source, {}).get("key")
-        latest = feed.latest_key()
-        if saved is not None and int(saved) <= latest:
-            feed.watermark = int(saved)
-            say(f"Resuming {feed.source} after event {saved}")
-        elif saved is not None:
-            say(f"{feed.source} restarted its event keys (a new simulator?): recording anew")
-            feed.watermark = 0 if from_start else latest
-        else:
-            feed.watermark = 0 if from_start else latest
+        checkpoint = Checkpoint(folder / CHECKPOINT)
+        checkpoint.resume(feed, from_start, say)
         wanted = {t.lower() for t in types}
         for event in follow(feed, interval=interval, once=once, stop=stop):
             document = sample_document(feed, event)
@@ -113,7 +87,7 @@ def record(
                 path = write_sample(folder, document)
                 written.append(path)
                 say(f"{document['event_id']}:{document['variant']}  {document['description']}")
-            save_checkpoint(folder, feed.source, int(event.key))
+            checkpoint.save(feed.source, int(event.key))
             if count is not None and len(written) >= count:
                 break
         if feed.missed:

@@ -14,12 +14,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from cloudevents.core.v1.event import CloudEvent
 
 from knotebook.events import envelopes
 from knotebook.vcenter import client
-from knotebook.vcenter.follow import Feed, follow
+from knotebook.vcenter.follow import Checkpoint, Feed, follow
 
 DEFAULT_TO = "http://127.0.0.1:8080/"
 RETRIES = 3
@@ -72,15 +73,22 @@ def run(
     from_start: bool = False,
     once: bool = False,
     interval: float = 1.0,
+    checkpoint: Path | None = None,
     say: Callable[[str], None] = print,
     stop: Callable[[], bool] = lambda: False,
 ) -> list[Sent]:
-    """Stream new events (all retained ones with ``from_start``) to ``to`` until stopped."""
+    """Stream new events (all retained ones with ``from_start``) to ``to`` until stopped.
+
+    With a ``checkpoint`` file, a restart resumes after the last event handled before.
+    """
     envelopes.check_envelope(envelope)
     feed = Feed.open(creds, watermark=0 if from_start else None)
-    say(f"Following {feed.source} (vSphere API {feed.api_version}) -> {to} [{envelope}]")
+    mark = Checkpoint(checkpoint) if checkpoint is not None else None
     results: list[Sent] = []
     try:
+        if mark is not None:
+            mark.resume(feed, from_start, say)
+        say(f"Following {feed.source} (vSphere API {feed.api_version}) -> {to} [{envelope}]")
         for raw in follow(feed, interval=interval, once=once, stop=stop):
             event = feed.cloudevent(raw, envelope)
             result = deliver(to, event)
@@ -89,6 +97,8 @@ def run(
             if result.error:
                 outcome += f" ({result.error})"
             say(f"{event.get_type()} id {event.get_id()} -> {outcome}")
+            if mark is not None:  # delivered or given up on: VSphereSource moves on too
+                mark.save(feed.source, int(raw.key))
     finally:
         feed.close()
     return results
