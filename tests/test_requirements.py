@@ -134,3 +134,17 @@ def test_an_import_that_is_not_installed_names_its_package(function_notebook):
     handler = "# knotebook: function\nimport cbc_sdk\n\ndef handler(event):\n    pass\n"
     with pytest.raises(ExportError, match=r"pip install carbon-black-cloud-sdk"):
         exporter.export(function_notebook(handler=handler))
+
+
+@pytest.mark.slow
+def test_a_pin_with_no_release_fails_export_naming_it(project, function_notebook, monkeypatch):
+    base = (REPO / "requirements.txt").read_text()
+    (project / "requirements.txt").write_text(base + "requests==0.0.999\n")
+    monkeypatch.setenv("KNOTEBOOK_CACHE_DIR", str(project / ".cache"))
+    monkeypatch.chdir(project)
+    line = len(base.splitlines()) + 1
+    with pytest.raises(
+        ExportError,
+        match=rf"requests==0.0.999 \(requirements.txt, line {line}\) has no release for Python",
+    ):
+        exporter.export(function_notebook())

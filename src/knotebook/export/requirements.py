@@ -101,6 +101,27 @@ def _key(text: str) -> str:
     return hashlib.sha256(f"{PYTHON}\0{text}".encode()).hexdigest()[:16]
 
 
+def _dry_run(
+    req_file: Path, report: Path, *, bundle_python: bool
+) -> subprocess.CompletedProcess[str]:
+    """pip's resolver on ``req_file``: for the bundle's Python (wheels only, as pip requires for
+    another version), or for this interpreter (source distributions allowed)."""
+    args = [
+        sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+        "--disable-pip-version-check", "--no-input", "--report", str(report), "-r", str(req_file),
+    ]  # fmt: skip
+    if bundle_python:
+        target = report.parent / "target"
+        args += ["--python-version", PYTHON, "--only-binary=:all:", "--target", str(target)]
+    return subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+
+def _no_match(output: str) -> re.Match[str] | None:
+    if "Could not fetch URL" in output or "connection" in output.lower():
+        return None
+    return re.search(r"No matching distribution found for (\S+)", output)
+
+
 def check(text: str, base_path: str, *, label: str = "the function") -> str:
     """Fail when ``text`` cannot be installed on the bundle's Python; return a warning or ""."""
     if os.environ.get("KNOTEBOOK_NO_RESOLVE"):
@@ -108,34 +129,12 @@ def check(text: str, base_path: str, *, label: str = "the function") -> str:
     stamp = cache.directory() / "resolved" / f"{_key(text)}.json"
     if stamp.is_file():
         return ""
+    where = origins(text, base_path)
     with tempfile.TemporaryDirectory(prefix="knotebook-resolve-") as tmp:
         req_file = Path(tmp) / "requirements.txt"
         req_file.write_text(text, encoding="utf-8")
         report = Path(tmp) / "report.json"
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--dry-run",
-                "--ignore-installed",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--report",
-                str(report),
-                "--python-version",
-                PYTHON,
-                "--only-binary=:all:",
-                "--target",
-                str(Path(tmp) / "t"),
-                "-r",
-                str(req_file),
-            ],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
+        proc = _dry_run(req_file, report, bundle_python=True)
         if proc.returncode == 0 and report.is_file():
             resolved = json.loads(report.read_text(encoding="utf-8"))
             pins = {
@@ -145,8 +144,22 @@ def check(text: str, base_path: str, *, label: str = "the function") -> str:
             stamp.parent.mkdir(parents=True, exist_ok=True)
             stamp.write_text(json.dumps({"python": PYTHON, "resolved": pins}, sort_keys=True))
             return ""
-    raise_for(proc.stdout + proc.stderr, origins(text, base_path), label)
-    last = [line for line in proc.stderr.splitlines() if line.startswith("ERROR")]
+        output = proc.stdout + proc.stderr
+        missing = _no_match(output)
+        if missing and "conflict is caused by" not in output:
+            # No wheel for 3.13: a source distribution may still build in pack; resolve with
+            # this interpreter, source distributions allowed, before calling it an error.
+            retry = _dry_run(req_file, report, bundle_python=False)
+            if retry.returncode == 0:
+                req = _parse(missing.group(1))
+                pin = where.get(canonicalize_name(req.name), missing.group(1)) if req else ""
+                return (
+                    f"{label}: {pin or missing.group(1)} has no wheel for Python {PYTHON}: "
+                    "pack build will build it from source"
+                )
+            output = retry.stdout + retry.stderr
+    raise_for(output, where, label)
+    last = [line for line in output.splitlines() if line.startswith("ERROR")]
     return (
         f"could not check that the requirements of {label} install on Python {PYTHON} "
         f"({last[-1] if last else 'pip failed'}); set KNOTEBOOK_NO_RESOLVE=1 to skip the check"
@@ -207,13 +220,13 @@ def raise_for(output: str, where: dict[str, str], label: str) -> None:
             f"{' or '.join(p.split(' (', 1)[0] for p in pins) or 'those pins'} "
             "so that one version satisfies both"
         )
-    missing = re.search(r"No matching distribution found for (\S+)", output)
-    if missing and "Could not fetch URL" not in output and "connection" not in output.lower():
+    missing = _no_match(output)
+    if missing:
         spec = missing.group(1)
         req = _parse(spec)
         pin = where.get(canonicalize_name(req.name), spec) if req else spec
         raise ExportError(
-            f"{head}: {pin} has no release with a wheel for Python {PYTHON} on the package "
+            f"{head}: {pin} has no release for Python {PYTHON} on the package "
             "index. Change: pin a version that has one (pip index versions "
             f"{req.name if req else spec})"
         )
