@@ -264,7 +264,7 @@ def broker(
 
     \b
     Examples:
-      knotebook broker export/vm-created export/alarm-notifier
+      knotebook broker export/vm-created export/alarm-notify
       knotebook invoke http://127.0.0.1:8800 --event VmCreatedEvent     # another terminal
       knotebook broker --backoff-scale 0.1        # every bundle in export/, fast retries
     """

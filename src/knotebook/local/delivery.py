@@ -228,6 +228,13 @@ def read_event_file(path: Path) -> Any:
     return events.load(path)
 
 
+def _attribute(value: Any) -> str:
+    """An attribute as it goes on the wire: ``time`` in RFC 3339 (…Z), not str(datetime)."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
 def describe(mode: str, event: Any, answer: Delivery) -> list[str]:
     """Lines for people: what was sent, the answer, its latency, the reply event or body."""
     lines = [
@@ -235,7 +242,7 @@ def describe(mode: str, event: Any, answer: Delivery) -> list[str]:
         f"{answer.reason} ({answer.seconds * 1000:.1f} ms)"
     ]
     if answer.reply is not None:
-        reply = {k: str(v) for k, v in answer.reply.get_attributes().items()}
+        reply = {k: _attribute(v) for k, v in answer.reply.get_attributes().items()}
         lines.append(f"{'':>10} reply {json.dumps(reply, sort_keys=True)}")
         lines.append(f"{'':>10} data  {json.dumps(answer.reply.get_data(), default=str)}")
     elif answer.body:

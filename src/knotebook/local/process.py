@@ -39,6 +39,7 @@ WILDCARD_BIND = re.compile(
     r"""|(?P<hostopt>--host[= ]["']?)(?:0\.0\.0\.0|::)(?=["'\s]|$)"""
 )
 LOCAL_HOST = "127.0.0.1"
+WILDCARDS = ("0.0.0.0", "::", "[::]", "")
 BIND_OPTION = re.compile(r"(?:^|\s)(?:--bind\b|-b)")
 
 
@@ -130,7 +131,10 @@ def _pump(stream, logs: list[str], echo: bool | str) -> None:
         line = raw.decode("utf-8", "replace").rstrip("\n")
         logs.append(line)
         if echo:
-            print(prefix + line, file=sys.stderr, flush=True)
+            # one write per line: print() writes the text and the newline separately, and the
+            # broker's own lines (other threads) would land between them
+            sys.stderr.write(f"{prefix}{line}\n")
+            sys.stderr.flush()
 
 
 def _ready(url: str) -> bool:
@@ -238,6 +242,12 @@ def start(
         raise KnotebookError(f"port {port} on {host} is in use; pick another with --port")
     port = port or free_port()
     env = environment(bundle, port, venv, extra_env, override_env)
+    if host not in WILDCARDS and re.match(r"\s*(?:exec\s+)?gunicorn\b", command):
+        # gunicorn.conf.py binds 0.0.0.0 (right in a container); GUNICORN_CMD_ARGS overrides
+        # the config file (a --bind on the command line was rewritten above)
+        address = f"[{host}]" if ":" in host else host
+        extra = f"--bind {address}:{port}"
+        env["GUNICORN_CMD_ARGS"] = f"{env.get('GUNICORN_CMD_ARGS', '')} {extra}".strip()
     process = subprocess.Popen(
         [BASH, "-c", command],
         cwd=bundle,
@@ -247,7 +257,7 @@ def start(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    reach = LOCAL_HOST if host in ("0.0.0.0", "::", "[::]", "") else host
+    reach = LOCAL_HOST if host in WILDCARDS else host
     reach = f"[{reach}]" if ":" in reach and not reach.startswith("[") else reach
     server = Server(f"http://{reach}:{port}", process, bundle=bundle)
     server.pump = threading.Thread(
