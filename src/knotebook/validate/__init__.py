@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from knotebook.validate.execute import NotebookRunner, describe_failure
+    from knotebook.validate.interrupt import Interrupted
     from knotebook.validate.runner import (
         ENVELOPE_CHOICES,
         Options,
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
         notebook_env,
         plan,
     )
-    from knotebook.validate.scheduler import Interrupted, run_all
+    from knotebook.validate.scheduler import run_all
     from knotebook.validate.suite import validate
 
 _WHERE = {
@@ -33,7 +34,7 @@ _WHERE = {
     "plan": "runner",
     "NotebookRunner": "execute",
     "describe_failure": "execute",
-    "Interrupted": "scheduler",
+    "Interrupted": "interrupt",
     "run_all": "scheduler",
     "validate": "suite",
 }

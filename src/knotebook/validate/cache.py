@@ -31,6 +31,7 @@ from typing import Any
 import knotebook
 from knotebook import events, notebook
 from knotebook.errors import KnotebookError
+from knotebook.notebook import cells
 from knotebook.project import templates
 from knotebook.validate.runner import Run, RunResult, notebook_env
 
@@ -55,11 +56,6 @@ def _package_digest() -> str:
     return digest.hexdigest()
 
 
-@functools.cache
-def _owners() -> dict[str, list[str]]:
-    return dict(importlib.metadata.packages_distributions())  # ~0.2 s: only when needed
-
-
 def _version(module: str) -> str:
     """The installed version of the distribution providing ``module`` ("" when none does)."""
     try:
@@ -67,7 +63,7 @@ def _version(module: str) -> str:
     except importlib.metadata.PackageNotFoundError:
         pass
     versions = []
-    for dist in sorted(_owners().get(module, [])):
+    for dist in sorted(cells.installed_owners().get(module, [])):  # only when needed
         try:
             versions.append(f"{dist}=={importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:

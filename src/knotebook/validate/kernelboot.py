@@ -43,12 +43,15 @@ def snapshot() -> None:
 
 
 def reset() -> None:
-    """``%reset -f`` plus what it leaves behind: ``os.environ``, the cwd, root logging."""
+    """``%reset -f`` plus what it leaves behind: loaded extensions, ``os.environ``, the cwd,
+    root logging."""
     from IPython import get_ipython
 
     shell = get_ipython()
     if shell is not None:
         shell.reset(new_session=False)
+        # so that ``%load_ext knotebook`` loads as in a fresh kernel, without "already loaded"
+        shell.extension_manager.loaded.clear()
     if not _saved:
         return
     state = _saved[0]

@@ -15,19 +15,11 @@ from pathlib import Path
 
 from knotebook.errors import KnotebookError
 from knotebook.validate.execute import NotebookRunner
+from knotebook.validate.interrupt import INTERRUPTED, Interrupted
 from knotebook.validate.runner import Options, Run, RunResult
 from knotebook.vcenter import outside
 
 Progress = Callable[[RunResult], None]
-INTERRUPTED = "interrupted (Ctrl-C)"
-
-
-class Interrupted(Exception):
-    """Ctrl-C stopped validation; ``results`` holds every row, unfinished ones marked."""
-
-    def __init__(self, results: list[RunResult]) -> None:
-        super().__init__(INTERRUPTED)
-        self.results = results
 
 
 def _chunks(runs: list[Run], count: int) -> list[list[Run]]:
