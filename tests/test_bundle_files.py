@@ -58,6 +58,7 @@ def helpers(project):
     return notebooks
 
 
+@pytest.mark.slow
 def test_helpers_and_files_are_bundled_and_run(project, write_notebook, helpers):
     path = _notebook(write_notebook, 'FILES = ["templates/*.yaml"]\n')
     bundle = exporter.export(path).directory

@@ -30,6 +30,7 @@ def test_typo_in_a_command_suggests_the_right_one(cli):
     assert "No such command 'exprot'. Did you mean 'export'?" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -54,6 +55,7 @@ def test_user_errors_are_one_line_with_exit_1(project, args, message):
     assert proc.stdout == ""
 
 
+@pytest.mark.slow
 def test_unknown_event_type_in_a_notebook(project, function_notebook):
     function_notebook(name="typo", events=["VmCreatedEvnt"])
     proc = run_knotebook("export", "notebooks/typo.ipynb", cwd=project)
@@ -66,6 +68,7 @@ def test_unknown_event_type_in_a_notebook(project, function_notebook):
     assert not (project / "export").exists()
 
 
+@pytest.mark.slow
 def test_notebook_without_handler_cell_and_shell_escape(project, write_notebook):
     write_notebook(
         "nohandler.ipynb",
@@ -86,12 +89,14 @@ def test_notebook_without_handler_cell_and_shell_escape(project, write_notebook)
     assert (project / "notebooks" / "pip.ipynb").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2(project):
     proc = run_knotebook("export", cwd=project)
     assert proc.returncode == 2
     assert "Missing argument 'NOTEBOOKS...'" in proc.stderr
 
 
+@pytest.mark.slow
 def test_export_then_try_serves_the_bundle_with_its_procfile(project):
     proc = run_knotebook("export", "notebooks/vm_created.ipynb", cwd=project)
     assert proc.returncode == 0, proc.stderr

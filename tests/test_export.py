@@ -86,6 +86,7 @@ def test_requirements_are_pinned_and_include_gunicorn(bundle):
     }
 
 
+@pytest.mark.slow
 def test_imported_third_party_packages_are_pinned_to_installed_versions(project, function_notebook):
     handler = (
         "# knotebook: function\nimport yaml\nimport json\n\ndef handler(event):\n    return None\n"
@@ -212,6 +213,7 @@ def test_testevent_is_the_subscribed_event_in_the_chosen_envelope(bundle):
     assert event["data"]["Vm"]["Name"]
 
 
+@pytest.mark.slow
 def test_export_is_deterministic(project, tmp_path):
     path = project / "notebooks" / "vm_created.ipynb"
     first = tree_bytes(exporter.export(path, tmp_path / "a").directory)
@@ -229,6 +231,7 @@ def test_source_notebook_is_never_modified(project):
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_edited_generated_file_is_not_overwritten_without_force(project, bundle):
     handler = bundle / "handler.py"
     handler.write_text(handler.read_text() + "\n# my local fix\n")
@@ -271,6 +274,7 @@ def read_only(folder):
         folder.chmod(0o755)
 
 
+@pytest.mark.slow
 def test_read_only_export_dir_is_a_one_line_error(project):
     export_dir = project / "export"
     export_dir.mkdir()

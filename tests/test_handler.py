@@ -105,6 +105,7 @@ def reason(answer):
     return payload["error"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("envelope", events.ENVELOPES)
 @pytest.mark.parametrize("mode", delivery.MODES)
 def test_event_is_handled_with_204_and_logged(server, envelope, mode):
@@ -355,6 +356,7 @@ def test_other_methods_get_405_and_healthz_answers(server):
     conn.close()
 
 
+@pytest.mark.slow
 def test_sigterm_stops_gunicorn_cleanly(tmp_path):
     project = make_project(tmp_path / "p")
     bundle = exporter.export(project / "notebooks" / "vm_created.ipynb").directory

@@ -79,6 +79,7 @@ def test_service_scale_concurrency_and_env(project):
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("server", "concurrency"),
     [

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import run_knotebook, tree_bytes
 
 from knotebook.export import exporter
+
+pytestmark = pytest.mark.slow  # jupyter nbconvert processes
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
 

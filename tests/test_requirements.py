@@ -15,6 +15,8 @@ from knotebook.export import exporter, requirements
 from knotebook.local import venvs
 from knotebook.notebook.cells import Requirement
 
+pytestmark = pytest.mark.slow  # pip's resolver
+
 BOTO = """# knotebook: function
 import logging
 

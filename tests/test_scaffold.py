@@ -13,6 +13,8 @@ from knotebook import notebook
 from knotebook.export import exporter
 from knotebook.project import templates
 
+pytestmark = pytest.mark.slow  # init/new and validate
+
 
 def test_init_creates_the_layout_with_a_first_function(tmp_path, cli):
     result = cli("init", "demo", cwd=tmp_path)

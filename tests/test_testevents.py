@@ -103,6 +103,7 @@ def handler(event):
 """
 
 
+@pytest.mark.slow
 def test_try_set_changes_the_test_event(project, function_notebook):
     function_notebook(handler=NAMES)
     proc = run_knotebook(

@@ -6,6 +6,8 @@ from conftest import run_knotebook
 from knotebook import validate
 from knotebook.validate import Options, Run, contract
 
+pytestmark = pytest.mark.slow  # papermill kernels
+
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "picky"
 EVENT_TYPES = ["VmCreatedEvent", "AlarmStatusChangedEvent"]

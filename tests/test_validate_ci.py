@@ -7,12 +7,15 @@ import sys
 import xml.etree.ElementTree as ET
 
 import nbformat
+import pytest
 from conftest import run_knotebook
 
 from knotebook import validate
 from knotebook.export import exporter
 from knotebook.notebook import clean
 from knotebook.validate import Options, contract
+
+pytestmark = pytest.mark.slow  # papermill kernels, CLI processes
 
 SECRET = "s3cr3t-Token-Value-42"
 EXPORTED_SECRET = "another-Secret-from-function-env"

@@ -15,6 +15,8 @@ from knotebook import validate
 from knotebook.export import exporter
 from knotebook.validate import Options
 
+pytestmark = pytest.mark.slow  # papermill kernels and served functions
+
 PARAMS = ('EVENT = "VmCreatedEvent"', ["parameters"])
 
 

@@ -12,6 +12,8 @@ from knotebook.validate import Options, reports, shard
 from knotebook.validate.execute import NotebookRunner
 from knotebook.validate.runner import Run
 
+pytestmark = pytest.mark.slow  # papermill kernels, many runs
+
 FUNCTION = """# knotebook: function
 import logging
 

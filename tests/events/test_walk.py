@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 
+import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 from cloudevents.core.v1.event import CloudEvent
 
@@ -51,6 +52,7 @@ def _check(event_id: str, envelope: str, event: CloudEvent) -> None:
     assert parsed.get_data() == data, event_id
 
 
+@pytest.mark.slow
 def test_every_id_in_both_envelopes_and_both_modes_round_trips():
     ids = events.types()
     assert len(ids) >= 2200

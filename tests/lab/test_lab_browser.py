@@ -29,6 +29,7 @@ pytestmark = pytest.mark.skipif(
     reason="no headless browser: install chromium and chromium-driver "
     "(apt-get install -y chromium chromium-driver; .ci/run does this)",
 )
+pytestmark = [pytestmark, pytest.mark.slow]  # JupyterLab in headless Chromium
 
 # JupyterLab user settings for a quiet, deterministic page: no news toast, no update check,
 # every cell in the DOM (no windowing), so the test sees what the user would scroll to.

@@ -6,6 +6,7 @@ import socket
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import run_knotebook
 
 from knotebook.lab import server
@@ -38,6 +39,7 @@ def test_a_busy_port_is_refused_and_the_default_moves_on():
         assert server.choose_port(None) != busy
 
 
+@pytest.mark.slow
 def test_errors_are_one_line(tmp_path):
     proc = run_knotebook("lab", cwd=tmp_path)
     assert proc.returncode == 1

@@ -14,6 +14,8 @@ from lab_kernel import Kernel
 
 from knotebook.export import exporter
 
+pytestmark = pytest.mark.slow  # IPython kernels serving functions
+
 FUNCTION_CELL = 8  # vm_created.ipynb: the function cell (other tests rely on the number)
 EDITED = """# knotebook: function
 import logging

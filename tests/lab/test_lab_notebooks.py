@@ -15,6 +15,8 @@ from conftest import REPO, SAMPLES, VCENTER_SAMPLES, make_project, run_knotebook
 from knotebook import notebook
 from knotebook.export import exporter
 
+pytestmark = pytest.mark.slow  # the sample notebooks in kernels
+
 KUBECTL = shutil.which("kubectl")
 
 

@@ -12,6 +12,8 @@ from knotebook import events
 from knotebook.local import delivery, ports, triggers
 from knotebook.local.broker import Broker, Target
 
+pytestmark = pytest.mark.slow  # a broker and two functions
+
 FLAKY = """# knotebook: function
 import logging
 import os

@@ -13,6 +13,8 @@ from localkit import Proc, alive, session_cache, write_function
 from knotebook import local
 from knotebook.local import ports, process
 
+pytestmark = pytest.mark.slow  # knotebook dev restarts gunicorn
+
 HANDLER = """# knotebook: function
 import logging
 

@@ -14,6 +14,8 @@ from knotebook import events, local
 from knotebook.export.exporter import check_fresh
 from knotebook.local import delivery, ports, runstate
 
+pytestmark = pytest.mark.slow  # gunicorn processes and venvs
+
 HANDLER = """# knotebook: function
 import logging
 import os

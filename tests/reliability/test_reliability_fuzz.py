@@ -14,6 +14,8 @@ from reliability_support import export, post, serve, workers_booted
 
 from knotebook import events
 
+pytestmark = pytest.mark.slow  # hypothesis against a served function
+
 FUNCTION = """# knotebook: function
 import logging
 

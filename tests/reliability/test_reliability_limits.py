@@ -18,6 +18,8 @@ from reliability_support import (
 
 from knotebook import events
 
+pytestmark = pytest.mark.slow  # gunicorn under load
+
 LIMIT = 4096
 
 

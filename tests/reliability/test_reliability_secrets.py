@@ -15,6 +15,8 @@ from reliability_support import export, post, serve
 
 from knotebook import events
 
+pytestmark = pytest.mark.slow  # gunicorn processes
+
 SECRET = f"s3cr3t-{uuid.uuid4().hex}"
 FUNCTION = """# knotebook: function
 import logging

@@ -16,6 +16,8 @@ from reliability_support import export, post, serve, terminate_master, wait_for_
 
 from knotebook import events
 
+pytestmark = pytest.mark.slow  # gunicorn SIGTERM
+
 
 def test_sigterm_lets_in_flight_requests_finish_loses_nothing_and_exits_0(tmp_path):
     sample = events.sample("VmCreatedEvent")

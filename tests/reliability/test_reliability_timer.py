@@ -17,6 +17,8 @@ from knotebook import events
 from knotebook.lab import inkernel
 from knotebook.local import delivery
 
+pytestmark = pytest.mark.slow  # gunicorn, event timeouts
+
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):

@@ -2,9 +2,12 @@
 
 import shutil
 
+import pytest
 from conftest import run_knotebook
 
 from knotebook.project import envfile
+
+pytestmark = pytest.mark.slow  # CLI processes, exports
 
 NB = "notebooks/vm_created.ipynb"
 

@@ -18,6 +18,8 @@ from knotebook.vcenter.inventory import create_vm, custom_values
 
 from .shapes import assert_veba_shape
 
+pytestmark = pytest.mark.slow  # simulator, source, broker, function
+
 REPO = Path(__file__).resolve().parents[2]
 CREATED = "com.vmware.vsphere.VmCreatedEvent.v0"
 

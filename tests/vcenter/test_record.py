@@ -12,6 +12,8 @@ from knotebook import events
 from knotebook.vcenter import record
 from knotebook.vcenter.inventory import find, wait
 
+pytestmark = pytest.mark.slow  # the vCenter simulator
+
 
 def _record(cli, vcsim, project: Path, *args: str):
     env_file = project / "vcsim.env"

@@ -17,6 +17,8 @@ from knotebook import vcenter
 from knotebook.vcenter import source
 from knotebook.vcenter.inventory import find, wait
 
+pytestmark = pytest.mark.slow  # the vCenter simulator
+
 KNOTEBOOK = str(Path(sys.executable).parent / "knotebook")
 
 

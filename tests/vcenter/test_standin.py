@@ -14,6 +14,8 @@ import pytest
 
 from knotebook.vcenter import standin
 
+pytestmark = pytest.mark.slow  # validate through the stand-in
+
 WEBHOOK = "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"
 CLIENTS = r"""
 import json, urllib.request
