@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -163,9 +165,18 @@ def test_17_notebook_without_kernel_metadata_validates(project, function_noteboo
     nb = nbformat.read(path, as_version=4)
     nb.metadata = {}
     nbformat.write(nb, path)
-    proc = run_knotebook("validate", str(path), "--no-contract", "--envelope", "tanzu", cwd=project)
+    proc = run_knotebook("validate", str(path), "--no-contract", cwd=project)  # both envelopes
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No language found" not in proc.stdout + proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--knotebook", str(path)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "No language found" not in proc.stdout
 
 
 # -- 18 ----------------------------------------------------------------------------------------

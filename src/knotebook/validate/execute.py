@@ -128,6 +128,9 @@ class NotebookRunner:
                 parameters=parameters,
                 engine_name=ENGINE,
                 kernel_name=NAME,
+                # knotebook runs Python kernels only: a notebook without kernelspec/language_info
+                # metadata (nbformat.v4.new_notebook(), some editors) still gets its parameters
+                language="python",
                 progress_bar=False,
                 log_output=False,
                 km=km,
