@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.display import display
 
-from knotebook import events
+from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
 from knotebook.events.knobs import parse_assignments
@@ -101,7 +101,7 @@ class Recorder:
 
     def pre_run_cell(self, info) -> None:
         source = info.raw_cell or ""
-        if info.store_history and inkernel.notebook.cell_kind(source) in inkernel.KINDS:
+        if info.store_history and notebook.cell_kind(source) in inkernel.KINDS:
             number = self.shell.execution_count
             self.runs[number] = inkernel.CellRun(number, source, getattr(info, "cell_id", None))
 
