@@ -53,9 +53,7 @@ def with_arrival_time(event: Any, when: str | None = None) -> Any:
     attributes = event.get_attributes()
     if attributes.get("knativearrivaltime"):
         return event
-    stamped = copy.copy(event)  # not CloudEvent(...): that would invent a missing ``time``
-    stamped._attributes = {**attributes, "knativearrivaltime": when or arrival_time()}
-    return stamped
+    return _reattributed(event, {**attributes, "knativearrivaltime": when or arrival_time()})
 
 
 @dataclass(frozen=True)
@@ -191,6 +189,17 @@ def load_event(
 REQUIRED = ("id", "source", "type", "specversion")
 
 
+def _reattributed(event: Any, attributes: dict[str, Any]) -> Any:
+    """A copy of ``event`` with exactly ``attributes``.
+
+    Kept by hand on purpose: the SDK's only way to build an event, ``CloudEvent(...)``, invents
+    a ``time`` when there is none, and an event sent without one must arrive without one.
+    """
+    changed = copy.copy(event)
+    changed._attributes = attributes
+    return changed
+
+
 def with_attributes(event: Any, attributes: dict[str, str]) -> Any:
     """A copy of ``event`` with attributes set (``time`` as RFC 3339) or, given "", removed."""
     from cloudevents.core.v1.event import CloudEvent
@@ -211,9 +220,7 @@ def with_attributes(event: Any, attributes: dict[str, str]) -> Any:
         CloudEvent._validate_attribute(merged)
     except Exception as exc:
         raise KnotebookError(f"--attr: {exc}") from None
-    changed = copy.copy(event)
-    changed._attributes = merged
-    return changed
+    return _reattributed(event, merged)
 
 
 def parse_attributes(items: list[str] | tuple[str, ...]) -> dict[str, str]:
