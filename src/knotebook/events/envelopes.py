@@ -9,16 +9,15 @@ router (VEBA 0.3-0.7, VMware Event Router): type com.vmware.event.router/<class>
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from typing import Any
-from urllib.parse import quote
 
 from cloudevents.core.v1.event import CloudEvent
 
 from knotebook.errors import KnotebookError
-from knotebook.events.times import format_time, parse_time
+from knotebook.events.times import parse_time
+from knotebook.runtime import binding
 
 ENVELOPES = ("tanzu", "router")
 SOURCE = "https://vcsa.example.local/sdk"
@@ -27,8 +26,6 @@ ROUTER_API_VERSION = "7.0.3"
 CONTENT_TYPE = "application/json"
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 ATTRIBUTE_ORDER = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype")
-# printable ASCII except space, '"' and '%' travel as-is in headers (CloudEvents HTTP 3.1.3.2)
-_SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in ' "%')
 
 
 def check_envelope(envelope: str) -> str:
@@ -89,56 +86,31 @@ def wrap(
     return CloudEvent(attributes, data)
 
 
-def _ordered(attributes: dict[str, Any]) -> list[tuple[str, Any]]:
+def _ordered(event: CloudEvent) -> binding.Event:
+    """The event with its attributes in a stable order (core ones first, then extensions)."""
+    attributes = event.get_attributes()
     known = [(k, attributes[k]) for k in ATTRIBUTE_ORDER if attributes.get(k) is not None]
     extra = sorted((k, v) for k, v in attributes.items() if k not in ATTRIBUTE_ORDER)
-    return known + [(k, v) for k, v in extra if v is not None]
-
-
-def _text(value: Any) -> str:
-    return format_time(value) if hasattr(value, "tzinfo") else str(value)
-
-
-def dump_data(data: Any) -> bytes:
-    """The event data as VEBA's JSON body, pretty-printed (indent 2), payload key order kept."""
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, str):
-        return data.encode("utf-8")
-    return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+    return binding.Event(
+        dict(known + [(k, v) for k, v in extra if v is not None]), event.get_data()
+    )
 
 
 def to_binary(event: CloudEvent) -> tuple[dict[str, str], bytes]:
-    """HTTP binary mode, as the Knative broker delivers: ``ce-*`` headers + Content-Type + data."""
-    headers: dict[str, str] = {}
-    content_type = CONTENT_TYPE
-    for name, value in _ordered(event.get_attributes()):
-        if name == "datacontenttype":
-            content_type = str(value)
-        else:
-            headers[f"ce-{name}"] = quote(_text(value), safe=_SAFE)
-    headers["Content-Type"] = content_type
-    data = event.get_data()
-    return headers, b"" if data is None else dump_data(data)
+    """HTTP binary mode, as the Knative broker delivers: ``ce-*`` headers + Content-Type + data
+    (knotebook.runtime.binding, the codec the exported function parses with)."""
+    return binding.to_binary(_ordered(event), indent=2)
 
 
 def to_structured_dict(event: CloudEvent) -> dict[str, Any]:
     """The structured JSON object (attributes in a stable order, then ``data``)."""
-    out: dict[str, Any] = {name: _text(value) for name, value in _ordered(event.get_attributes())}
-    data = event.get_data()
-    if isinstance(data, bytes):
-        import base64
-
-        out["data_base64"] = base64.b64encode(data).decode("ascii")
-    elif data is not None:
-        out["data"] = data
-    return out
+    return binding.to_dict(_ordered(event))
 
 
 def to_structured(event: CloudEvent) -> bytes:
     """HTTP structured mode body (``application/cloudevents+json``), indent 2, final newline."""
-    text = json.dumps(to_structured_dict(event), indent=2, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+    _headers, body = binding.to_structured(_ordered(event), indent=2)
+    return body + b"\n"
 
 
 def render_binary(headers: dict[str, str], body: bytes) -> str:

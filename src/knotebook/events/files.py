@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from cloudevents.core.base import BaseCloudEvent
-from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from knotebook.errors import KnotebookError
 from knotebook.events import envelopes, knobs
 from knotebook.events.names import resolve
+from knotebook.runtime import binding
 
 TANZU_TYPE = re.compile(r"com\.vmware\.vsphere\.(?P<id>.+)\.v0\Z")
 
@@ -59,9 +59,9 @@ def load(
         raise KnotebookError(f"{path}: expected a JSON object (a CloudEvent or an event's data)")
     if "specversion" in doc:
         try:
-            loaded = JSONFormat().read(None, raw)
-        except Exception as exc:  # the SDK raises several types for a bad document
-            raise KnotebookError(f"{path}: not a structured CloudEvent: {exc}") from None
+            loaded = binding.from_dict(doc)
+        except binding.BadEvent as exc:
+            raise KnotebookError(f"{path}: not a structured CloudEvent: {exc.reason}") from None
         data = loaded.get_data()
         name = event or event_id_of(loaded)
         if envelope is not None and isinstance(data, dict) and name:

@@ -28,17 +28,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote_to_bytes
 
 from knotebook.errors import KnotebookError
 from knotebook.local import delivery, ports, triggers
 from knotebook.local.bundle import bundle_for, run
 from knotebook.local.triggers import Trigger
+from knotebook.runtime import binding
 
 MAX_TTL = 255
 TTL = "knativebrokerttl"
 STRUCTURED = "application/cloudevents+json"
-_SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in ' "%')
 
 
 class BadEvent(KnotebookError):
@@ -68,30 +67,12 @@ class Message:
         return f"{self.type} id={self.id}{extra}"
 
     def encode(self, mode: str = "binary") -> tuple[dict[str, str], bytes]:
-        """HTTP headers and body in binary or structured mode."""
+        """HTTP headers and body in binary or structured mode (knotebook.runtime.binding)."""
         if mode == "binary":
-            headers = {
-                f"ce-{k}": quote(_text(v), safe=_SAFE)
-                for k, v in self.attributes.items()
-                if k != "datacontenttype" and v is not None
-            }
-            if self.attributes.get("datacontenttype"):
-                headers["Content-Type"] = str(self.attributes["datacontenttype"])
-            return headers, self.data
-        body: dict[str, Any] = {k: v for k, v in self.attributes.items() if v is not None}
-        if self.data:
-            media = str(self.attributes.get("datacontenttype") or "application/json")
-            if _is_json(media):
-                try:
-                    body["data"] = json.loads(self.data)
-                except ValueError:
-                    body["data_base64"] = base64.b64encode(self.data).decode("ascii")
-            else:
-                try:
-                    body["data"] = self.data.decode("utf-8")
-                except UnicodeDecodeError:
-                    body["data_base64"] = base64.b64encode(self.data).decode("ascii")
-        return {"Content-Type": STRUCTURED}, json.dumps(body).encode("utf-8")
+            return binding.to_binary(binding.Event(dict(self.attributes), self.data))
+        media = self.attributes.get("datacontenttype")
+        data = binding.lenient_data(media, self.data) if self.data else None
+        return binding.to_structured(binding.Event(dict(self.attributes), data))
 
     @classmethod
     def from_event(cls, event: Any) -> Message:
@@ -102,75 +83,15 @@ class Message:
         return parse(headers, body)
 
 
-def _text(value: Any) -> str:
-    if hasattr(value, "tzinfo"):
-        from knotebook.events.times import format_time
-
-        return format_time(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _is_json(media: str) -> bool:
-    media = media.split(";")[0].strip().lower()
-    return media in ("application/json", "text/json") or media.endswith("+json")
-
-
-def _header(raw: str) -> str:
-    value = raw.encode("latin-1", "replace")
-    if len(value) >= 2 and value[:1] == value[-1:] == b'"':
-        value = value[1:-1]
-    try:
-        return unquote_to_bytes(value).decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadEvent("a ce- header is not valid UTF-8 after percent-decoding") from None
-
-
 def parse(headers: dict[str, str], body: bytes) -> Message:
-    """An HTTP request or response as a CloudEvent Message; BadEvent when it is not one."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    media = lowered.get("content-type", "").split(";")[0].strip().lower()
-    if media.startswith("application/cloudevents-batch"):
-        raise BadEvent("batched CloudEvents are not supported", 415)
-    if media.startswith("application/cloudevents"):
-        try:
-            envelope = json.loads(body)
-        except ValueError as exc:
-            raise BadEvent(f"structured event is not valid JSON: {exc}") from None
-        if not isinstance(envelope, dict):
-            raise BadEvent("structured event must be a JSON object")
-        attributes = {
-            k: v for k, v in envelope.items() if k not in ("data", "data_base64") and v is not None
-        }
-        if "data_base64" in envelope:
-            try:
-                data = base64.b64decode(envelope["data_base64"], validate=True)
-            except (ValueError, TypeError):
-                raise BadEvent("'data_base64' is not valid base64") from None
-        elif "data" in envelope and envelope["data"] is not None:
-            value = envelope["data"]
-            media_type = str(attributes.get("datacontenttype") or "application/json")
-            if isinstance(value, str) and not _is_json(media_type):
-                data = value.encode("utf-8")
-            else:
-                data = json.dumps(value, ensure_ascii=False).encode("utf-8")
-        else:
-            data = b""
-    else:
-        attributes = {
-            k[3:]: _header(v)
-            for k, v in lowered.items()
-            if k.startswith("ce-") and k != "ce-datacontenttype"
-        }
-        if "content-type" in lowered and attributes:
-            attributes["datacontenttype"] = lowered["content-type"]
-        data = body
-    for name in ("specversion", "id", "source", "type"):
-        if not isinstance(attributes.get(name), str) or not attributes[name]:
-            raise BadEvent(f"not a CloudEvent: required attribute '{name}' is missing or empty")
-    if attributes["specversion"] != "1.0":
-        raise BadEvent(f"unsupported specversion {attributes['specversion']!r}")
+    """An HTTP request or response as a CloudEvent Message; BadEvent when it is not one.
+
+    Checked as the function checks it (knotebook.runtime.binding), but forwarded as it came:
+    the data is not decoded, as Knative's broker does not decode it."""
+    try:
+        attributes, data = binding.wire(headers, body)
+    except binding.BadEvent as exc:
+        raise BadEvent(exc.reason, exc.status) from None
     return Message(attributes, data)
 
 

@@ -24,6 +24,7 @@ from werkzeug.datastructures import Headers
 
 from knotebook import events
 from knotebook.errors import KnotebookError
+from knotebook.runtime import binding
 
 MODES = ("binary", "structured")
 # knative/eventing pkg/kncloudevents SelectiveRetry: these, any 5xx and transport errors
@@ -105,11 +106,9 @@ def reply_event(status: int, headers: Mapping[str, str], body: bytes) -> Any:
     lowered = {k.lower() for k in headers}
     if status != 200 or not ({"ce-id", "ce-type"} <= lowered or body.startswith(b"{")):
         return None
-    from cloudevents.core.bindings.http import HTTPMessage, from_http_event
-
     try:
-        return from_http_event(HTTPMessage(dict(headers), body))
-    except Exception:  # the SDK raises plain exceptions for malformed replies
+        return binding.parse_message(headers, body)
+    except binding.BadEvent:
         return None
 
 

@@ -32,6 +32,7 @@ from knotebook.local import delivery, ports, process, runstate, venvs
 from knotebook.local.bundle import check_env, choose_port, service_env
 from knotebook.project import templates
 from knotebook.project.paths import env_file_of
+from knotebook.runtime import binding
 
 
 class DevSession:
@@ -198,14 +199,10 @@ class DevSession:
         assert self.server is not None and self.bundle is not None
         last = runstate.last_event(self.server.url)
         if last and isinstance(last.get("event"), dict):
-            import json
-
-            from cloudevents.core.formats.json import JSONFormat
-
             try:
-                event = JSONFormat().read(None, json.dumps(last["event"]).encode())
+                event = binding.from_dict(dict(last["event"]))
                 return event, str(last.get("mode") or self.mode)
-            except Exception:
+            except binding.BadEvent:
                 pass
         spec = self.event_spec if self.event_spec is not None else self.bundle / "testevent.json"
         event = delivery.load_event(spec, self.envelope, self.overrides, self.attributes)

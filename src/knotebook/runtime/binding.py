@@ -144,8 +144,9 @@ def parse_time(value: Any) -> datetime:
         raise BadEvent(f"attribute 'time' is not a valid date and time: {value!r}") from None
 
 
-def check(attributes: dict[str, Any]) -> type[Event] | type[EventV03]:
-    """Check the attributes (CloudEvents spec 3, JSON format 2.2); parse ``time`` in place."""
+def check(attributes: dict[str, Any], decode: bool = True) -> type[Event] | type[EventV03]:
+    """Check the attributes (CloudEvents spec 3, JSON format 2.2); parse ``time`` in place
+    (``decode``; else it is checked and kept as the text that was sent)."""
     for name in REQUIRED:
         value = attributes.get(name)
         if not isinstance(value, str) or not value:
@@ -163,7 +164,9 @@ def check(attributes: dict[str, Any]) -> type[Event] | type[EventV03]:
             continue
         if name == "time":
             if not isinstance(value, datetime):
-                attributes["time"] = parse_time(value)
+                parsed = parse_time(value)
+                if decode:
+                    attributes["time"] = parsed
         elif name in strings:
             if not isinstance(value, str) or not value:
                 raise BadEvent(f"attribute '{name}' must be a non-empty string: {value!r}")
@@ -209,9 +212,12 @@ def _unquote(value: bytes) -> bytes:
 
 
 # -- decoding ------------------------------------------------------------------------------------
-def binary(content_type: str | None, ce: Mapping[str, str], body: bytes) -> BaseCloudEvent:
+def binary(
+    content_type: str | None, ce: Mapping[str, str], body: bytes, decode: bool = True
+) -> BaseCloudEvent:
     """Binary mode: attributes from ``ce`` (header names without ``ce-``, lower case, raw
-    latin-1 values), datacontenttype from Content-Type, data from the body."""
+    latin-1 values), datacontenttype from Content-Type, data from the body (``decode``: by its
+    media type; else the body's bytes)."""
     attributes: dict[str, Any] = {}
     for name, raw in ce.items():
         if raw.isascii() and "%" not in raw and raw[:1] != '"':
@@ -232,11 +238,11 @@ def binary(content_type: str | None, ce: Mapping[str, str], body: bytes) -> Base
         )
     if content_type:
         attributes["datacontenttype"] = content_type
-    factory = check(attributes)
-    return factory(attributes, decode_data(content_type, body))
+    factory = check(attributes, decode)
+    return factory(attributes, decode_data(content_type, body) if decode else body)
 
 
-def structured(body: bytes) -> BaseCloudEvent:
+def structured(body: bytes, decode: bool = True) -> BaseCloudEvent:
     """Structured mode, JSON format: the whole event in the body."""
     try:
         envelope = json.loads(body)
@@ -251,15 +257,15 @@ def structured(body: bytes) -> BaseCloudEvent:
             f"structured event must be a JSON object, not {type(envelope).__name__} "
             "(batches are sent as application/cloudevents-batch+json, which is not supported)"
         )
-    return from_dict(envelope)
+    return from_dict(envelope, decode)
 
 
-def from_dict(envelope: dict[str, Any]) -> BaseCloudEvent:
+def from_dict(envelope: dict[str, Any], decode: bool = True) -> BaseCloudEvent:
     """A CloudEvent from its JSON format object (JSON format 3)."""
     attributes = {
         k: v for k, v in envelope.items() if k not in ("data", "data_base64") and v is not None
     }
-    factory = check(attributes)
+    factory = check(attributes, decode)
     has_data = "data" in envelope
     if has_data and "data_base64" in envelope:
         raise BadEvent("structured event has both 'data' and 'data_base64'")
@@ -292,20 +298,30 @@ def _base64(value: Any, member: str) -> bytes:
         raise BadEvent(f"'{member}' is not valid base64") from None
 
 
-def parse(content_type: str | None, ce: Mapping[str, str], body: bytes) -> BaseCloudEvent:
-    """One CloudEvent from a request: the mode is chosen by Content-Type alone (binding 3)."""
+def parse(
+    content_type: str | None, ce: Mapping[str, str], body: bytes, decode: bool = True
+) -> BaseCloudEvent:
+    """One CloudEvent from a request: the mode is chosen by Content-Type alone (binding 3).
+
+    ``decode=False`` (a forwarder, the local Broker): the same checks, but ``time`` stays the
+    text that was sent and binary-mode data the body's bytes."""
     media = media_type(content_type)
     if media.startswith("application/cloudevents-batch"):
         raise BadEvent("batched CloudEvents are not supported; send one event per request", 415)
     if media.startswith("application/cloudevents"):
         if media != STRUCTURED:
             raise BadEvent(f"unsupported event format {media}; use {STRUCTURED}", 415)
-        return structured(body)
-    return binary(content_type, ce, body)
+        return structured(body, decode)
+    return binary(content_type, ce, body, decode)
 
 
-def parse_message(headers: Mapping[str, str], body: bytes) -> BaseCloudEvent:
+def parse_message(headers: Mapping[str, str], body: bytes, decode: bool = True) -> BaseCloudEvent:
     """One CloudEvent from full HTTP headers (any case) and body."""
+    return parse(*split_headers(headers), body, decode)
+
+
+def split_headers(headers: Mapping[str, str]) -> tuple[str | None, dict[str, str]]:
+    """(Content-Type, ce-* headers without the prefix) from HTTP headers of any case."""
     content_type = None
     ce: dict[str, str] = {}
     for name, value in headers.items():
@@ -314,7 +330,26 @@ def parse_message(headers: Mapping[str, str], body: bytes) -> BaseCloudEvent:
             ce[lower[3:]] = value  # http.server/http.client decode header bytes as latin-1
         elif lower == "content-type":
             content_type = value
-    return parse(content_type, ce, body)
+    return content_type, ce
+
+
+def wire(headers: Mapping[str, str], body: bytes) -> tuple[dict[str, Any], bytes]:
+    """A checked event as a forwarder keeps it: its attributes as sent and its data as the
+    bytes binary mode carries (not decoded)."""
+    event = parse_message(headers, body, decode=False)
+    attributes = event.get_attributes()
+    data = event.get_data()
+    if isinstance(data, bytes | bytearray):
+        return attributes, bytes(data)
+    return attributes, encode_data(data, attributes.get("datacontenttype"))
+
+
+def lenient_data(content_type: str | None, data: bytes) -> Any:
+    """``data`` decoded by its media type, or the bytes themselves where they do not decode."""
+    try:
+        return decode_data(content_type, data)
+    except BadEvent:
+        return data
 
 
 # -- encoding ------------------------------------------------------------------------------------
@@ -333,7 +368,8 @@ def attribute_text(value: Any) -> str:
     return str(value)
 
 
-def _encode_data(data: Any, content_type: str | None, indent: int | None = None) -> bytes:
+def encode_data(data: Any, content_type: str | None, indent: int | None = None) -> bytes:
+    """Data as the bytes of a binary-mode body (JSON for JSON values, text in its charset)."""
     if data is None:
         return b""
     if isinstance(data, bytes | bytearray):
@@ -361,7 +397,7 @@ def to_binary(event: BaseCloudEvent, *, indent: int | None = None) -> tuple[dict
         content_type = JSON  # JSON format 3.1: no datacontenttype means application/json
     if content_type is not None:
         headers["Content-Type"] = content_type
-    return headers, _encode_data(data, content_type, indent)
+    return headers, encode_data(data, content_type, indent)
 
 
 def to_dict(event: BaseCloudEvent) -> dict[str, Any]:
