@@ -31,7 +31,7 @@ from knotebook.export import (
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import FunctionNotebook, Settings
 from knotebook.project.files import write_atomic
-from knotebook.project.paths import env_file_of
+from knotebook.project.paths import env_file_of, project_root
 from knotebook.project.procfile import web_command as procfile_web_command
 from knotebook.project import envfile, secret_files, templates
 
@@ -39,8 +39,6 @@ PYTHON_VERSION = "3.13"
 MANIFEST = guard.MANIFEST
 ENV_FILE = guard.ENV_FILE
 source_hash = guard.source_hash
-TEMPLATE_FILES = templates.TEMPLATE_FILES
-K8S_TEMPLATES = templates.K8S_TEMPLATES
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,6 @@ class ExportResult:
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
     source_hash: str
-
-
-def find_templates(start: Path) -> Path:
-    """The project root for a notebook in ``start``: its templates override the packaged ones."""
-    return templates.find(start).root
 
 
 def _packaged(name: str) -> str:
@@ -110,7 +103,7 @@ def render(function: FunctionNotebook, root: Path, notebook_label: str) -> dict[
             "project.toml": env.from_string(_packaged("project.toml.j2")).render(context),
             "README.md": env.from_string(_packaged("README.md.j2")).render(context),
         }
-        for name in K8S_TEMPLATES:
+        for name in templates.K8S_TEMPLATES:
             files[f"k8s/{name}"] = env.get_template(f"k8s/{name}").render(context)
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or "template"
@@ -229,7 +222,7 @@ def export(
     """Export one function notebook into ``<output_dir>/<function-name>/`` (default ``export/``)."""
     path = Path(notebook_path)
     function = notebook.read(path)
-    root = find_templates(path.resolve().parent)
+    root = project_root(path.resolve().parent)
     label = notebook_label(path, root)
     files = render(function, root, label)
     assert function.settings is not None
@@ -261,7 +254,7 @@ def check_fresh(notebook_path: str | Path, output_dir: str | Path | None = None)
     function = notebook.read(path)
     if function.settings is None:
         return ""
-    root = find_templates(path.resolve().parent)
+    root = project_root(path.resolve().parent)
     files = render(function, root, notebook_label(path, root))
     base = Path(output_dir) if output_dir is not None else root / "export"
     directory = base / function.settings.name

@@ -18,6 +18,7 @@ from traitlets import Bool
 
 from knotebook import notebook
 from knotebook.export import exporter
+from knotebook.project.paths import project_root
 
 
 class KnotebookExporter(Exporter):
@@ -44,7 +45,7 @@ class KnotebookExporter(Exporter):
         name = resources.get("metadata", {}).get("name") or "notebook"
         path = folder / f"{name}.ipynb"
         function = notebook.from_node(nb_copy, path)
-        root = exporter.find_templates(folder)
+        root = project_root(folder)
         label = exporter.notebook_label(path, root)
         files = exporter.render(function, root, label)
         assert function.settings is not None

@@ -15,6 +15,7 @@ from knotebook.export import exporter
 from knotebook.lab.history import KINDS, SIMILAR, CellRun, KernelHistory, function_name
 from knotebook.notebook.conventions import Cell, FunctionNotebook
 from knotebook.project import envfile
+from knotebook.project.paths import project_root
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def from_kernel(
                 cell.source = kept.source
             origins.append(CellOrigin(number, kind, kept, differs))
     function = notebook.from_node(live, path)
-    root = exporter.find_templates(path.resolve().parent)
+    root = project_root(path.resolve().parent)
     origins.sort(key=lambda o: o.number)
     return KernelFunction(
         function, root, _label(path, root), path, found_by, tuple(origins), tuple(notes)
@@ -167,7 +168,7 @@ def _from_history_only(history: KernelHistory, cwd: Path, found_by: str) -> Kern
     origins += [CellOrigin(g.count, "function", g) for g in groups]
     return KernelFunction(
         function,
-        exporter.find_templates(cwd),
+        project_root(cwd),
         label,
         None,
         found_by,
