@@ -95,12 +95,15 @@ def test_unchanged_runs_are_cached_and_one_changed_cell_reruns_one_notebook(proj
     assert forced.returncode == 0 and "cached" not in forced.stdout.splitlines()[-1]
 
 
-def test_a_changed_env_value_misses_the_cache(project, functions):
+def test_a_changed_env_value_or_file_beside_the_notebook_misses_the_cache(project, functions):
     path = functions[0]
     options = Options(envelope="tanzu", cache_dir=project / "cache", output_root=project / "out")
     assert not any(r.cached for r in validate.validate([path], options))
     assert all(r.cached for r in validate.validate([path], options))
     path.with_suffix(".env").write_text("ENV1=changed\n")
+    assert not any(r.cached for r in validate.validate([path], options))
+    assert all(r.cached for r in validate.validate([path], options))
+    (path.parent / "helper.py").write_text("LIMIT = 2\n")  # a module or data file beside it
     assert not any(r.cached for r in validate.validate([path], options))
 
 

@@ -1,7 +1,8 @@
 """The result cache: a run whose inputs did not change is reported from its last pass.
 
 A run's key hashes everything it depends on: the notebook's code cells and kernel, the values of
-its ``.env`` file, the project's templates (the contract check renders them), knotebook itself
+its ``.env`` file, the files beside it (helper modules, data; local packages it imports), the
+project's templates (the contract check renders them), knotebook itself
 (its version and every file of the package, so the runtime copied into bundles too), Python,
 the injected event sample (its attributes and data), the installed versions of the packages the
 cells import, and the options that change what a run sees (``--allow-host``). Only passes are
@@ -97,6 +98,27 @@ def _templates(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _beside(path: Path, imported: list[str]) -> str:
+    """The files next to the notebook (helper modules, data files; not other notebooks or .env
+    files, not hidden ones) and the local packages its cells import: what it may read."""
+    folder = path.resolve().parent
+    digest = hashlib.sha256()
+    files = [
+        f
+        for f in folder.iterdir()
+        if f.is_file() and f.suffix not in (".ipynb", ".env") and not f.name.startswith(".")
+    ]
+    for name in imported:
+        package = folder / name
+        if package.is_dir():
+            files += [f for f in package.rglob("*.py") if "__pycache__" not in f.parts]
+    for file in sorted(files):
+        with contextlib.suppress(OSError):
+            digest.update(str(file.relative_to(folder)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
 def _sample(run: Run) -> str:
     if run.event is None:
         return ""
@@ -116,6 +138,7 @@ class NotebookKey:
         nb = notebook.load(path)
         sources = [c.source for c in nb.cells if c.cell_type == "code"]
         env = notebook_env(path)
+        imported = _imports(sources)
         self.base = _digest(
             "knotebook-validate-1",
             str(path),
@@ -125,7 +148,8 @@ class NotebookKey:
             _templates(path),
             _package_digest(),
             sys.version,
-            {name: _version(name) for name in _imports(sources)},
+            {name: _version(name) for name in imported},
+            _beside(path, imported),
             sorted(allow_hosts),
         )
 

@@ -69,7 +69,7 @@ class _Runners:
     def interrupt(self) -> None:
         with self.lock:
             self.closed = True
-            for runner in self.made.values():
+            for runner in list(self.made.values()):
                 if isinstance(runner, NotebookRunner):
                     runner.kernel.interrupt()
 
@@ -156,8 +156,11 @@ class _Schedule:
                     future.result()
             except KeyboardInterrupt:
                 self.stop.set()
+                # again until every worker returned: a kernel that was still starting, or
+                # between two cells, when the first interrupt came does not miss the next
                 self.runners.interrupt()
-                wait(futures)
+                while wait(futures, timeout=0.5).not_done:
+                    self.runners.interrupt()
                 raise Interrupted(_complete(self.runs, self.results, self.extra)) from None
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
