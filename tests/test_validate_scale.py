@@ -167,6 +167,15 @@ def test_shards_are_balanced_by_recorded_durations_and_stable():
     assert split[0] == [Path("n0.ipynb")]  # the heaviest alone; the five others together
 
 
+def test_a_shard_without_notebooks_passes_with_empty_reports(project, functions):
+    proc = run_knotebook(
+        "validate", "notebooks/one.ipynb", "--shard", "2/2", "--json", "build/r.json", cwd=project
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Shard 2/2: no notebooks" in proc.stdout
+    assert json.loads((project / "build" / "r.json").read_text())["results"] == []
+
+
 @pytest.mark.parametrize("spec", ["0/3", "4/3", "1/0", "a/b", "2"])
 def test_a_bad_shard_is_a_one_line_error(project, spec):
     proc = run_knotebook("validate", "--shard", spec, cwd=project)

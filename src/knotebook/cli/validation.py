@@ -182,7 +182,9 @@ def validate(
     except KeyboardInterrupt:
         click.echo("\nInterrupted before any notebook ran.", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    finish(results, junit, json_report)
+    if not results:
+        click.echo(f"Shard {shard}: no notebooks (more shards than notebooks)")
+    finish(results, junit, json_report, empty_ok=bool(shard))
 
 
 def finish(
@@ -191,12 +193,13 @@ def finish(
     json_report: Path | None,
     *,
     interrupted: bool = False,
+    empty_ok: bool = False,
 ) -> None:
     """The table, the slowest runs, the reports, the summary line, the exit status."""
     from knotebook.validate import progress as tracking
     from knotebook.validate import reports
 
-    if not results:
+    if not results and not empty_ok:
         raise KnotebookError("nothing to validate")
     click.echo()
     click.echo(reports.table(results))
