@@ -71,7 +71,7 @@ knotebook new vm-off --event VmPoweredOffEvent  # another function notebook
 knotebook validate                              # run every notebook with papermill
 knotebook export {first}            # -> export/{name}/
 knotebook try export/{name}                     # serve it, send it its test event
-pytest                                          # the same validation, as a test
+pytest                                          # the same, as a test (pip install pytest)
 ```
 
 `export/` is generated (git-ignored); `handler_template.py`, `requirements.txt`, `Procfile` and
