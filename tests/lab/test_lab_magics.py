@@ -151,7 +151,9 @@ def test_cell_id_from_jupyterlab_beats_content_matching(project, kernel_for):
 def test_handler_errors_answer_500_with_the_log_line(vm_kernel):
     _project, kernel = vm_kernel
     kernel.ok("# knotebook: function\ndef handler(event):\n    return 1 / 0\n", cell_id="cell-08")
-    result = invoke(kernel)
+    failed = kernel.run("%knotebook invoke VmCreatedEvent")
+    assert failed.status == "error" and "answered 500 Internal Server Error" in failed.error
+    result = invoke(kernel, "VmCreatedEvent --expect 500")
     assert result["status"] == 500
     assert "handler failed on event id=3849947" in result["logs"][0]
     assert "ZeroDivisionError" in result["logs"][0]
