@@ -12,6 +12,7 @@ import pytest
 from conftest import make_project, tree_bytes
 from lab_kernel import Kernel
 
+from knotebook import events
 from knotebook.export import exporter
 
 pytestmark = pytest.mark.slow  # IPython kernels serving functions
@@ -368,3 +369,12 @@ def test_an_unexpected_status_fails_the_cell_and_expect_accepts_it(vm_kernel):
     assert retry.status == "error" and "answered 503 Service Unavailable" in retry.error
     assert "expected 4xx" in retry.error
     assert kernel.ok("%knotebook invoke VmCreatedEvent --set Vm.Name=busy --expect 503")
+
+
+def test_invoke_sends_a_test_event_file(vm_kernel):
+    project, kernel = vm_kernel
+    path = project / "notebooks" / "test" / "testevent.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(events.to_structured(events.sample("VmCreatedEvent")))
+    result = invoke(kernel, "test/testevent.json --set Vm.Name=from-file")
+    assert result["status"] == 204 and "created VM from-file on host" in result["logs"][0]

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 USAGE = """\
 %knotebook invoke [EVENT] [--envelope tanzu|router] [--mode binary|structured]
                   [--set PATH=VALUE ...] [--expect STATUS] [--notebook PATH]
-    Send EVENT (a vCenter event id, or the name of a variable holding a CloudEvent; default:
-    EVENT, else the first of EVENT_TYPES; envelope default: ENVELOPE) to handler.py's app
+    Send EVENT (a vCenter event id, a .json test event file, or the name of a variable holding
+    a CloudEvent; default: EVENT, else the first of EVENT_TYPES; envelope default: ENVELOPE)
+    to handler.py's app
     built from the function cells as they ran in this kernel. Returns the Invocation (status,
     reply, logs). An answer other than 2xx fails the cell (so validate fails too); --expect 400
     (or 4xx, 5xx) expects that status instead, e.g. a Reject of an event the function refuses.
@@ -141,6 +142,8 @@ class KnotebookMagics(Magics):
                 raise MagicError("--set and --envelope apply to event ids, not to a variable")
             return value
         overrides = parse_assignments(args.overrides)
+        if spec.endswith(".json"):  # a test event file (test/testevent.json), either mode
+            return events.load(spec, envelope=args.envelope, overrides=overrides or None)
         return events.sample(spec, envelope=envelope, overrides=overrides or None)
 
     @line_magic
