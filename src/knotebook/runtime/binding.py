@@ -37,6 +37,7 @@ from cloudevents.core.v1.event import CloudEvent
 STRUCTURED = "application/cloudevents+json"
 JSON = "application/json"
 REQUIRED = ("id", "source", "type", "specversion")
+_REQUIRED = frozenset(REQUIRED)
 SPECVERSIONS = ("1.0", "0.3")
 # Attributes whose values must be non-empty strings when present, per specversion.
 _STRINGS = {
@@ -44,6 +45,16 @@ _STRINGS = {
     "0.3": frozenset(("datacontenttype", "datacontentencoding", "schemaurl", "subject")),
 }
 _EXTENSION_NAME = re.compile("[a-z0-9]+").fullmatch
+_NAMES_SEEN: set[str] = set()  # extension names already found valid (a few per deployment)
+
+
+def _valid_name(name: str) -> bool:
+    if not _EXTENSION_NAME(name):
+        return False
+    if len(_NAMES_SEEN) < 256:
+        _NAMES_SEEN.add(name)
+    return True
+
 # RFC 3339 section 5.6 date-time ("T" or "t", "Z" or "z"; the space of its note is not allowed).
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
@@ -133,6 +144,10 @@ def parse_time(value: Any) -> datetime:
     """An RFC 3339 timestamp (nanoseconds are cut to microseconds); BadEvent if it is not one."""
     if not isinstance(value, str) or not _RFC3339(value):
         raise BadEvent(f"attribute 'time' is not an RFC 3339 timestamp: {value!r}")
+    try:  # Python 3.11+ reads "Z" and any number of fractional digits (beyond 6 cut)
+        return datetime.fromisoformat(value)
+    except ValueError:
+        pass  # lower-case "t"/"z", or a date that does not exist
     text = value.upper().replace("Z", "+00:00")
     head, dot, rest = text.partition(".")
     if dot:  # fromisoformat takes at most 6 fractional digits before 3.11's wider parser
@@ -160,7 +175,7 @@ def check(attributes: dict[str, Any], decode: bool = True) -> type[Event] | type
         )
     strings = _STRINGS[version]
     for name, value in attributes.items():
-        if name in REQUIRED:
+        if name in _REQUIRED:
             continue
         if name == "time":
             if not isinstance(value, datetime):
@@ -170,7 +185,7 @@ def check(attributes: dict[str, Any], decode: bool = True) -> type[Event] | type
         elif name in strings:
             if not isinstance(value, str) or not value:
                 raise BadEvent(f"attribute '{name}' must be a non-empty string: {value!r}")
-        elif not _EXTENSION_NAME(name):
+        elif name not in _NAMES_SEEN and not _valid_name(name):
             raise BadEvent(
                 f"attribute name {name!r} is not valid: use lower-case letters and digits"
             )
