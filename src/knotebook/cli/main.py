@@ -191,45 +191,21 @@ def try_bundle(
       knotebook try export/vm-created --set Vm.Name=db-7
     """
     from knotebook.events.knobs import parse_assignments
-    from knotebook.local import bundle_for, check_env, delivery, process, venvs
-    from knotebook.validate.masking import MIN_LENGTH, mask_text
+    from knotebook.local.trial import try_bundle as run_trial
 
-    bundle = bundle_for(bundle, progress=click.echo)
-    secrets = sorted(
-        (v for v in check_env(bundle).values() if len(v) >= MIN_LENGTH), key=len, reverse=True
-    )
-
-    def show(text: str) -> None:
-        click.echo(mask_text(text, secrets))
-
-    event = delivery.load_event(
-        event_spec or str(bundle / "testevent.json"),
-        envelope,
+    trial = run_trial(
+        bundle,
+        event=event_spec,
+        envelope=envelope,
+        modes=("binary", "structured") if mode == "both" else (mode,),
         overrides=parse_assignments(assignments),
+        isolated=not no_venv,
+        show=click.echo,
+        progress=say,
     )
-    modes = ["binary", "structured"] if mode == "both" else [mode]
-    venv = None if no_venv else venvs.ensure(bundle / "requirements.txt", progress=say)
-    show(f"Starting {bundle}: {process.web_command(bundle)}")
-    server = process.start(bundle, venv=venv)
-    failed = interrupted = False
-    try:
-        show(f"Listening on {server.url}")
-        for each in modes:
-            answer = delivery.send(server.url + "/", event, each)
-            failed |= not answer.ok
-            show("\n".join(delivery.describe(each, event, answer)))
-    except KeyboardInterrupt:  # a slow handler: stop now (no graceful wait) and show its log
-        interrupted = True
-        show("Interrupted: stopping the function.")
-    finally:
-        code = server.stop(timeout=1.0 if interrupted else 10.0)
-    show("Function log:")
-    for line in server.logs:
-        show(f"  {line}")
-    show(f"Stopped (exit {code}).")
-    if interrupted:
+    if trial.interrupted:
         sys.exit(130)
-    if failed:
+    if not trial.ok:
         sys.exit(1)
 
 

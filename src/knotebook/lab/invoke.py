@@ -28,8 +28,8 @@ from knotebook.errors import KnotebookError
 from knotebook.export import exporter
 from knotebook.lab.kernelfn import CellOrigin, KernelFunction
 from knotebook.local import delivery
+from knotebook.notebook import masking
 from knotebook.project.paths import env_file_of
-from knotebook.validate import masking
 
 _modules = count(1)
 

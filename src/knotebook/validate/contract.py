@@ -12,7 +12,7 @@ from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.export import exporter, manifests
 from knotebook.local import delivery, process, venvs
-from knotebook.validate import masking
+from knotebook.notebook import masking
 from knotebook.validate.runner import Options, RunResult, notebook_env, plan
 from knotebook.vcenter import outside
 

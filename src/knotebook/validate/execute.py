@@ -20,7 +20,7 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
 from knotebook import notebook
-from knotebook.validate import masking
+from knotebook.notebook import masking
 from knotebook.validate.kernels import NAME, Kernel, preloads
 from knotebook.validate.runner import Run, RunResult, notebook_env
 from knotebook.vcenter import outside
