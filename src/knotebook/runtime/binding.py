@@ -55,6 +55,7 @@ def _valid_name(name: str) -> bool:
         _NAMES_SEEN.add(name)
     return True
 
+
 # RFC 3339 section 5.6 date-time ("T" or "t", "Z" or "z"; the space of its note is not allowed).
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
