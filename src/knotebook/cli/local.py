@@ -22,7 +22,7 @@ from knotebook.cli.options import (
 from knotebook.errors import KnotebookError
 from knotebook.events.knobs import parse_assignments
 from knotebook.local import delivery, process, runstate
-from knotebook.project.paths import project_root
+from knotebook.local.bundle import exported_bundles
 
 
 def _say(message: str) -> None:
@@ -269,13 +269,7 @@ def broker(
       knotebook broker --backoff-scale 0.1        # every bundle in export/, fast retries
     """
     from knotebook.local.broker import Broker
-
-    paths = list(bundles)
-    if not paths:
-        root = project_root()
-        paths = sorted(p.parent for p in (root / "export").glob("*/Procfile"))
-        if not paths:
-            raise KnotebookError(f"no bundles in {root / 'export'}; run knotebook export first")
+    paths = list(bundles) or exported_bundles()
     with process.sigterm_as_interrupt():
         try:
             hub = Broker.for_bundles(

@@ -9,6 +9,7 @@ from typing import Any
 from knotebook.errors import KnotebookError
 from knotebook.local import ports, process, runstate, venvs
 from knotebook.project import envfile
+from knotebook.project.paths import project_root
 from knotebook.project.urls import check_url
 
 DEFAULT_PORT = 8080
@@ -32,6 +33,15 @@ def bundle_for(
     if not (path / "Procfile").is_file():
         raise KnotebookError(f"{path}: no Procfile; is it a bundle exported by knotebook?")
     return path
+
+
+def exported_bundles(root: Path | None = None) -> list[Path]:
+    """The bundles in the project's ``export/`` folder; KnotebookError when there is none."""
+    folder = (root or project_root()) / "export"
+    found = sorted(p.parent for p in folder.glob("*/Procfile"))
+    if not found:
+        raise KnotebookError(f"no bundles in {folder}; run knotebook export first")
+    return found
 
 
 def check_env(bundle: Path) -> dict[str, str]:
