@@ -269,6 +269,7 @@ def broker(
       knotebook broker --backoff-scale 0.1        # every bundle in export/, fast retries
     """
     from knotebook.local.broker import Broker
+
     paths = list(bundles) or exported_bundles()
     with process.sigterm_as_interrupt():
         try:
