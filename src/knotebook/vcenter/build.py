@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from knotebook.errors import KnotebookError
-from knotebook.local.venvs import cache_dir
+from knotebook.project.cache import directory as cache_dir
 
 GOCODE = Path(os.environ.get("KNOTEBOOK_GOCODE", "/usr/share/gocode"))
 GOVMOMI = "github.com/vmware/govmomi"
@@ -53,12 +53,20 @@ def missing() -> str | None:
 
 
 def binary_path() -> Path:
-    """Where the launcher for this source lives (it may not be built yet)."""
+    """Where the launcher for this source lives (it may not be built yet).
+
+    The cache folder (``$KNOTEBOOK_CACHE_DIR``), else the user's cache when the launcher is
+    already built there: it depends only on its source, so a fresh cache folder (tests, CI
+    jobs) reuses it instead of building it again.
+    """
     override = os.environ.get("KNOTEBOOK_VCSIM")
     if override:
         return Path(override)
-    digest = hashlib.sha256(launcher_source()).hexdigest()[:16]
-    return cache_dir() / "vcsim" / digest / BINARY
+    relative = Path("vcsim") / hashlib.sha256(launcher_source()).hexdigest()[:16] / BINARY
+    target = cache_dir() / relative
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    shared = Path(base) / "knotebook" / relative
+    return shared if not target.is_file() and shared.is_file() else target
 
 
 @contextlib.contextmanager

@@ -123,6 +123,13 @@ def start(
     progress: Callable[[str], None] | None = None,
 ) -> Simulator:
     """Start a simulator on 127.0.0.1 (port 0 = any free port); build it first when missing."""
+    from knotebook.local.ports import port_free
+
+    if port and not port_free(port, "127.0.0.1"):  # before a first-use build, not after
+        raise KnotebookError(
+            f"the vCenter simulator did not start: port {port} is already in use "
+            "(--port 0 takes any free one)"
+        )
     binary = build.ensure(progress)
     command = [
         str(binary),
