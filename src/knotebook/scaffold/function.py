@@ -32,12 +32,18 @@ class NewFunction:
     event_ids: tuple[str, ...]
 
 
+def kebab(text: str) -> str:
+    """``VmPoweredOff`` / ``vm_off`` → ``vm-powered-off`` / ``vm-off``: a DNS-1035 label, or ""."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text).lower()
+    name = re.sub(r"^[^a-z]+", "", re.sub(r"[^a-z0-9]+", "-", words)).strip("-")
+    return name[:50].rstrip("-")
+
+
 def check_name(name: str) -> str:
     """A usable FUNCTION_NAME, or an error that proposes one."""
     if DNS_1035.match(name) and len(name) <= 50:
         return name
-    proposal = re.sub(r"[^a-z0-9]+", "-", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower())
-    proposal = re.sub(r"^[^a-z]+", "", proposal).strip("-")[:50].rstrip("-")
+    proposal = kebab(name)
     hint = f"; did you mean {proposal!r}?" if proposal else ""
     raise KnotebookError(
         f"function name {name!r} must be lowercase letters, digits and '-', start with a letter "
@@ -48,11 +54,7 @@ def check_name(name: str) -> str:
 def name_for(event_id: str) -> str:
     """A function name from an event id: ``VmPoweredOffEvent`` → ``vm-powered-off``."""
     tail = event_id.rsplit(".", 1)[-1]
-    tail = re.sub(r"Event$", "", tail) or tail
-    return check_name(
-        re.sub(r"[^a-z0-9]+", "-", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", tail).lower()).strip("-")
-        or "function"
-    )
+    return check_name(kebab(re.sub(r"Event$", "", tail) or tail) or "function")
 
 
 def notebook_file(name: str) -> str:
