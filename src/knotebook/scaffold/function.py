@@ -82,7 +82,9 @@ def _cells(name: str, event_ids: list[str], envelope: str, reply: str | None) ->
             f'FUNCTION_NAME = "{name}"\n'
             f"EVENT_TYPES = {event_ids!r}\n"
             f'ENVELOPE = "{envelope}"  # "tanzu": VEBA 0.8+; "router": VEBA <= 0.7\n'
-            "ENV_VARS = []  # environment variables the handler reads (from notebooks/<name>.env)"
+            "ENV_VARS = []  # environment variables the handler reads (from notebooks/<name>.env)\n"
+            "# More settings (README, 'The notebook conventions'): MIN_SCALE, MAX_SCALE, IMAGE,\n"
+            "# LABELS, ANNOTATIONS, SECRET, SECRET_FILES, TRIGGER_NAMES, FILES, TEST_EVENTS."
         ),
         new_code_cell(f'EVENT = "{first}"  # the sample event this notebook runs against'),
         new_markdown_cell("## The event, as the Broker delivers it"),
@@ -99,13 +101,23 @@ def _cells(name: str, event_ids: list[str], envelope: str, reply: str | None) ->
             "the handler never indexes them blindly."
         ),
         new_code_cell(stub.function_cell(name, event_ids, reply)),
-        new_markdown_cell("## Run it against the event"),
+        new_markdown_cell(
+            "## Run it against the event\n\nA `Reject`, `Retry` or `Accept` the handler raises is "
+            "the answer the app gives instead (400, 503, 202), not a failure of this notebook."
+        ),
         new_code_cell(
-            "reply = handler(event)\n"
+            "from knotebook.runtime import Answer\n\n"
+            "try:\n"
+            "    reply = handler(event)\n"
+            "except Answer as answer:  # raise Reject/Retry/Accept: what the app answers instead\n"
+            "    print(answer.status, answer.reason)\n"
+            "    reply = None\n"
             + (
-                "assert reply.get_type() == REPLY_TYPE\nreply.get_data()"
+                "if reply is not None:\n"
+                "    assert reply.get_type() == REPLY_TYPE\n"
+                "    print(reply.get_data())"
                 if reply
-                else "assert reply is None"
+                else "assert reply is None  # 204 No Content"
             )
         ),
         new_markdown_cell(
