@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ from knotebook.cli.options import CONTEXT, set_option
 from knotebook.errors import KnotebookError
 from knotebook.events import api, envelopes, registry, samples
 from knotebook.events.knobs import parse_assignments
+from knotebook.project.files import write_atomic
 
 
 def _versions(entry: registry.CatalogEntry) -> str:
@@ -207,14 +206,9 @@ def save_cmd(event_id: str, output: Path, mode: str, force: bool, **opts: Any) -
             click.echo(f"{output} is already this event", err=True)
             return
         raise KnotebookError(f"{output} exists; choose another --output or re-run with --force")
-    tmp = output.with_name(f".{output.name}.knotebook.tmp")
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(payload)
-        os.replace(tmp, output)  # atomic: a reader never sees half an event
+        write_atomic(output, payload)  # a reader never sees half an event
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise KnotebookError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output} ({event.get_type()}, id {event.get_id()})", err=True)
 

@@ -18,6 +18,7 @@ from typing import Any
 from knotebook.errors import ExportError, NotebookError
 from knotebook.notebook.conventions import Cell
 from knotebook.project import cache
+from knotebook.project.files import write_atomic
 
 MAGIC = re.compile(r"^\s*(%%?|!)\S")
 # Provided by the bundle's base requirements; never listed twice.
@@ -163,10 +164,7 @@ def installed_owners() -> Mapping[str, list[str]]:
         except (OSError, ValueError):
             owners = importlib.metadata.packages_distributions()
             with contextlib.suppress(OSError):  # only a cache
-                stored.parent.mkdir(parents=True, exist_ok=True)
-                temporary = stored.with_name(f".{key}.{os.getpid()}.tmp")
-                temporary.write_text(json.dumps(owners), encoding="utf-8")
-                os.replace(temporary, stored)
+                write_atomic(stored, json.dumps(owners))
         _owners[:] = [stamp, owners]
     found: Mapping[str, list[str]] = _owners[1]
     return found

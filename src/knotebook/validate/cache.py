@@ -21,10 +21,8 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import os
 import re
 import sys
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.notebook import cells
 from knotebook.project import templates
+from knotebook.project.files import write_atomic
 from knotebook.validate.runner import Run, RunResult, notebook_env
 
 IMPORT_LINE = re.compile(r"(?m)^\s*(?:from|import)\s+([A-Za-z_]\w*)")
@@ -162,11 +161,7 @@ class NotebookKey:
 
 
 def _atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(name, path)
+    write_atomic(path, text)
 
 
 def _result_json(result: RunResult) -> dict[str, Any]:
