@@ -54,7 +54,7 @@ class KernelHistory:
         return [r for r in self.runs if notebook.cell_kind(r.source) == kind]
 
 
-def _existing(candidate: str | os.PathLike | None, cwd: Path) -> Path | None:
+def _existing(candidate: str | os.PathLike[str] | None, cwd: Path) -> Path | None:
     if not candidate:
         return None
     path = Path(candidate).expanduser()
@@ -76,7 +76,7 @@ def function_name(source: str) -> str | None:
 def locate(
     user_ns: Mapping[str, Any],
     history: KernelHistory,
-    explicit: str | os.PathLike | None = None,
+    explicit: str | os.PathLike[str] | None = None,
     cwd: Path | None = None,
 ) -> tuple[Path | None, str]:
     """The notebook this kernel runs, and how it was found (for the report).
