@@ -111,6 +111,9 @@ def _beside(path: Path, imported: list[str]) -> str:
         package = folder / name
         if package.is_dir():
             files += [f for f in package.rglob("*.py") if "__pycache__" not in f.parts]
+    with contextlib.suppress(KnotebookError):  # a bad settings cell fails the run anyway
+        settings = notebook.read(path).settings
+        files += [folder / rel for rel in (settings.deploy.files if settings else ())]
     for file in sorted(files):
         with contextlib.suppress(OSError):
             digest.update(str(file.relative_to(folder)).encode())
