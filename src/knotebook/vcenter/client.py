@@ -125,3 +125,5 @@ def disconnect(si: Any) -> None:
 
     with contextlib.suppress(Exception):  # the session may already be gone
         Disconnect(si)
+    with contextlib.suppress(Exception):
+        si._stub.DropConnections()  # Disconnect logs out but keeps the pooled sockets

@@ -150,6 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
             inner.handle()
         finally:
             inner.finish()
+            wrapped.close()
         self.close_connection = True
 
     def _tunnel(self, host: str, port: int) -> None:

@@ -58,6 +58,7 @@ class Simulator:
     password: str
     process: subprocess.Popen[str] = field(repr=False)
     _sessions: list[Any] = field(default_factory=list, repr=False)
+    _drainer: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def credentials(self) -> client.Credentials:
@@ -82,8 +83,6 @@ class Simulator:
         for si in self._sessions:
             client.disconnect(si)
         self._sessions.clear()
-        if self.process.poll() is not None:
-            return
         with contextlib.suppress(OSError):
             if self.process.stdin:
                 self.process.stdin.close()
@@ -96,6 +95,11 @@ class Simulator:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._drainer is not None:  # it ends at the pipes' EOF, now that the process is gone
+            self._drainer.join(timeout=2)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
     def __enter__(self) -> Simulator:
         return self
@@ -156,13 +160,18 @@ def start(
         process.wait()
         assert process.stderr is not None
         errors = [x.strip() for x in process.stderr.read().splitlines() if x.strip()]
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
         reason = errors[0] if errors else f"no answer within {READY_TIMEOUT:.0f} s"
         if "address already in use" in reason:
             reason = f"port {port} is already in use (--port 0 takes any free one)"
         raise KnotebookError(f"the vCenter simulator did not start: {reason}")
     ready = json.loads(line)
-    threading.Thread(target=_drain, args=(process,), daemon=True).start()
-    return Simulator(ready["url"], ready["username"], ready["password"], process)
+    drainer = threading.Thread(target=_drain, args=(process,), daemon=True)
+    drainer.start()
+    return Simulator(ready["url"], ready["username"], ready["password"], process, _drainer=drainer)
 
 
 def _drain(process: subprocess.Popen[str]) -> None:
