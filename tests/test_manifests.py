@@ -68,14 +68,19 @@ def test_veba_settings_shape_the_manifests_like_vebas_function_yaml(write_notebo
     first = _notebook(write_notebook, "vm-attr", extra, events=("VmCreatedEvent", "VmClonedEvent"))
     bundle = exporter.export(first).directory
     kinds = _by_kind(_kustomize(bundle))
-    (secret,) = kinds["Secret"]
+    secret, own = sorted(kinds["Secret"], key=lambda d: d["metadata"]["name"])
     assert secret["metadata"]["name"] == "vcconfig-secret"  # fixed: shareable
     assert secret["metadata"]["labels"] == {"app": "veba-ui", "team": "ops"}
     assert secret["metadata"]["annotations"] == {"example.com/owner": "ops@example.com"}
     assert base64.b64decode(secret["data"]["VCCONFIG_SECRET"]).decode() == config
+    assert own["metadata"]["name"].startswith("vm-attr-env-")  # function.env: its own, hashed
+    assert "VCCONFIG_SECRET" not in (own.get("data") or {})
     (service,) = kinds["Service"]
     container = service["spec"]["template"]["spec"]["containers"][0]
-    assert container["envFrom"] == [{"secretRef": {"name": "vcconfig-secret"}}]
+    assert container["envFrom"] == [
+        {"secretRef": {"name": own["metadata"]["name"]}},
+        {"secretRef": {"name": "vcconfig-secret"}},
+    ]
     assert container["image"].endswith("kn-py-vm-attr:1.3")
     assert sorted(t["metadata"]["name"] for t in kinds["Trigger"]) == [
         "kn-py-vm-attr-trigger-vmcreated",
@@ -89,9 +94,10 @@ def test_veba_settings_shape_the_manifests_like_vebas_function_yaml(write_notebo
     second = _notebook(write_notebook, "vm-tag", 'SECRET = "vcconfig-secret"\n')
     other = exporter.export(second).directory
     other_kinds = _by_kind(_kustomize(other))
-    assert "Secret" not in other_kinds  # existing: referenced, not generated
+    (own_other,) = other_kinds["Secret"]  # existing: referenced, not generated here
+    assert own_other["metadata"]["name"].startswith("vm-tag-env-")
     container = other_kinds["Service"][0]["spec"]["template"]["spec"]["containers"][0]
-    assert container["envFrom"] == [{"secretRef": {"name": "vcconfig-secret"}}]
+    assert container["envFrom"][1] == {"secretRef": {"name": "vcconfig-secret"}}
     assert (
         "kubectl -n vmware-functions create secret generic vcconfig-secret"
         in (other / "k8s" / "kustomization.yaml").read_text()

@@ -3,10 +3,11 @@
 * Triggers are named ``<function>-<event slug>`` unless ``TRIGGER_NAMES`` says otherwise.
 * ``LABELS`` (default ``app: veba-ui``, what VEBA's UI lists) and ``ANNOTATIONS`` go on every
   resource kustomize emits: Service, Triggers and the generated Secret.
-* The Secret: by default ``<function>-env``, generated from ``k8s/function.env`` (hash-suffixed).
-  ``SECRET = "name"`` alone references an existing Secret (``kubectl create secret``), which any
-  number of functions can share; with ``SECRET_FILES`` it is generated under exactly that name
-  (no hash suffix), so functions naming it share one Secret.
+* Secrets: the function's own ``<function>-env``, generated from ``k8s/function.env``
+  (hash-suffixed) and ``SECRET_FILES``. ``SECRET = "name"`` adds a shared Secret the Service
+  also reads: an existing one (``kubectl create secret``), or, with ``SECRET_FILES``, one generated
+  under exactly that name (no hash suffix) from those files only, so every function naming it
+  reads one Secret.
 """
 
 from __future__ import annotations
@@ -60,23 +61,26 @@ def triggers(settings: Settings) -> list[TriggerSpec]:
     ]
 
 
-def secret(settings: Settings) -> SecretSpec:
+def secrets(settings: Settings) -> tuple[SecretSpec, SecretSpec | None]:
+    """The function's own Secret, and the shared ``SECRET`` (None without one)."""
     deploy = settings.deploy
     files = tuple(
         (key, f"{secret_files.FOLDER.removeprefix('k8s/')}/{key}") for key, _ in deploy.secret_files
     )
     if not deploy.secret:
-        return SecretSpec(f"{settings.name}-env", True, True, files)
-    return SecretSpec(deploy.secret, bool(files), False, files)
+        return SecretSpec(f"{settings.name}-env", True, True, files), None
+    own = SecretSpec(f"{settings.name}-env", True, True, ())
+    return own, SecretSpec(deploy.secret, bool(files), False, files)
 
 
 def context(settings: Settings) -> dict[str, Any]:
     """Template variables for k8s/*.yaml."""
-    spec = secret(settings)
+    own, shared = secrets(settings)
     return {
         "triggers": triggers(settings),
-        "secret": spec,
-        "secret_name": spec.name,
+        "secret": own,
+        "shared_secret": shared,
+        "secret_name": own.name,
         "labels": settings.deploy.label_map,
         "annotations": settings.deploy.annotation_map,
     }

@@ -22,8 +22,8 @@ SETTINGS: dict[str, str] = {
     "LABELS": "labels on the Service, Triggers and Secret (default {'app': 'veba-ui'}, "
     "which VEBA's UI lists)",
     "ANNOTATIONS": "annotations on the Service, Triggers and Secret",
-    "SECRET": "name of the Secret the function reads: an existing one (kubectl create secret), "
-    "shared by every function naming it; default <name>-env, generated from function.env",
+    "SECRET": "a shared Secret the function also reads: an existing one (kubectl create "
+    "secret), or generated from SECRET_FILES under exactly that name",
     "SECRET_FILES": "Secret keys whose value is a file beside the notebook "
     "({'VCCONFIG_SECRET': 'vcconfig.json'}), like kubectl create secret --from-file",
     "TRIGGER_NAMES": "Trigger name per event id ({'VmPoweredOffEvent': 'veba-py-echo-trigger'})",
