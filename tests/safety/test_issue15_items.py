@@ -339,3 +339,12 @@ def test_23_readme_step_4_shows_what_validate_prints(project):
     assert summary == [proc.stdout.strip().splitlines()[-1]]
     for label in re.findall(r"#\s+ok  (\S+ \[.+?\])", block):
         assert label in proc.stdout
+
+
+def test_23_knotebook_invoke_help_shows_the_usage(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "knotebook")
+    assert shell.run_line_magic("knotebook", "invoke --help") is None
+    assert "%knotebook invoke [EVENT]" in capsys.readouterr().out
