@@ -9,7 +9,9 @@ one per notebook, reset between its runs, notebooks in parallel). Then the sampl
 times and the load average (the machine may be shared), and writes JSON to
 bench/results/validate.json.
 
-Run: .venv/bin/python bench/validate_bench.py [--notebooks 4] [--events 5] [--repeat 2]
+Each side gets one untimed warm-up run first; the medians of --repeat runs are compared.
+
+Run: .venv/bin/python bench/validate_bench.py [--notebooks 4] [--events 5] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebooks", type=int, default=4)
     parser.add_argument("--events", type=int, default=5, choices=range(1, len(EVENTS) + 1))
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     import logging
@@ -156,6 +158,10 @@ def main() -> int:
         options = validate.Options(envelope="tanzu")
         runs = [run for path in paths for run in validate.plan(path, options)]
         print(f"{len(paths)} notebooks x {args.events} events = {len(runs)} runs, jobs={args.jobs}")
+        # Warm-up, not timed: one run each, so neither side's first imports and disk reads count.
+        (root / "warm").mkdir()
+        serial_papermill(runs[:1], root / "warm")
+        knotebook_runner(runs[:1], root / "warm", args.jobs)
         serial, ours = [], []
         for i in range(args.repeat):
             for name, series, fn in (
