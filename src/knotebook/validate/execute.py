@@ -28,6 +28,7 @@ from knotebook.vcenter import outside
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 ENGINE = "knotebook"
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 
 
 class KeptClientEngine(NBClientEngine):
@@ -71,21 +72,45 @@ def _injected_index(nb: nbformat.NotebookNode) -> int:
     return 0
 
 
-def describe_failure(nb: nbformat.NotebookNode, exc: Any, injected: bool = True) -> str:
+def describe_failure(
+    nb: nbformat.NotebookNode,
+    exc: Any,
+    injected: bool = True,
+    executed: nbformat.NotebookNode | None = None,
+) -> str:
     """``cell N, line L: <source line>: Error: message`` in the source notebook's numbering.
 
     ``injected`` tells whether papermill inserted a parameters cell (it does when given any).
+    With the ``executed`` notebook (its cells carry execution counts), the place is the deepest
+    notebook frame of the traceback: the function cell's failing line rather than the line of
+    the cell that called it (Python 3.11 points the caller at its ``except`` clause).
     """
-    shift = injected and exc.cell_index > _injected_index(nb)
-    index = exc.cell_index - 1 if shift else exc.cell_index
-    where = f"cell {index + 1}"
-    lines = exc.source.splitlines()
-    for match in CELL_LINE.finditer(ANSI.sub("", "\n".join(exc.traceback))):
-        if match.group(1) == str(exc.exec_count):
-            lineno = int(match.group(2))
-            if 0 < lineno <= len(lines):
-                where += f", line {lineno}: {lines[lineno - 1].strip()}"
+    frames = [
+        (int(m.group(1)), int(m.group(2)))
+        for m in CELL_LINE.finditer(ANSI.sub("", "\n".join(exc.traceback)))
+    ]
+    cell_index, source, lineno = exc.cell_index, exc.source, 0
+    own = [line for count, line in frames if count == exc.exec_count]
+    if own:
+        lineno = own[0]
+    shift = injected and cell_index > _injected_index(nb)
+    index = cell_index - 1 if shift else cell_index
+    # the executed copy's own cells, numbered as in the source notebook
+    own_cells = [
+        cell
+        for cell in (executed.cells if executed else [])
+        if not PAPERMILL_TAGS.intersection(cell.get("metadata", {}).get("tags", []))
+    ]
+    counts = {cell.get("execution_count"): i for i, cell in enumerate(own_cells)}
+    for count, line in reversed(frames):
+        if count in counts:
+            index, lineno = counts[count], line
+            source = own_cells[index].source
             break
+    where = f"cell {index + 1}"
+    lines = source.splitlines()
+    if 0 < lineno <= len(lines):
+        where += f", line {lineno}: {lines[lineno - 1].strip()}"
     evalue = ANSI.sub("", str(exc.evalue)).strip().splitlines()
     return f"{where}: {exc.ename}: {evalue[0] if evalue else ''}".rstrip(": ")
 
@@ -138,7 +163,9 @@ class NotebookRunner:
                 sink=sink,
             )
         except PapermillExecutionError as exc:
-            error = describe_failure(self.nb, exc, injected=bool(parameters))
+            error = describe_failure(
+                self.nb, exc, injected=bool(parameters), executed=sink[0] if sink else None
+            )
         except Exception as exc:  # kernel death, timeouts, missing kernel: reported, not raised
             message = ANSI.sub("", str(exc)).strip().splitlines()
             error = f"{type(exc).__name__}: {message[0] if message else 'notebook did not run'}"
