@@ -38,7 +38,13 @@ class Group(click.Group):
         except KnotebookError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(1)
-        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+        except (
+            click.ClickException,
+            click.exceptions.Exit,
+            click.Abort,
+            KeyboardInterrupt,
+            BrokenPipeError,
+        ):
             raise
         except Exception as exc:
             if os.environ.get("KNOTEBOOK_DEBUG"):
@@ -59,6 +65,12 @@ class Group(click.Group):
             return run(*args, standalone_mode=False, **kwargs)
         try:
             result = run(*args, standalone_mode=False, **kwargs)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`knotebook validate | head -1`): stop quietly, as the Python
+            # docs advise for SIGPIPE; stdout points at devnull so the exit flush cannot fail.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except click.exceptions.NoArgsIsHelpError as exc:
             exc.show()
             sys.exit(exc.exit_code)
