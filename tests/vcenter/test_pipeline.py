@@ -30,17 +30,16 @@ def test_creating_a_vm_runs_the_act_back_function(tmp_path, vcsim):
     (bundle / "k8s" / "function.env").write_text(envfile.render(vcsim.env()))
     hub = Broker.for_bundles([bundle], isolated=False).start()
     following, stop = threading.Event(), threading.Event()
-    sent: list[source.Sent] = []
+    sent = source.Outcome()
 
     def run_source() -> None:
-        sent.extend(
-            source.run(
-                vcsim.credentials,
-                hub.url,
-                interval=0.1,
-                say=lambda line: following.set(),
-                stop=stop.is_set,
-            )
+        source.run(
+            vcsim.credentials,
+            hub.url,
+            interval=0.1,
+            say=lambda line: following.set(),
+            stop=stop.is_set,
+            outcome=sent,
         )
 
     thread = threading.Thread(target=run_source, daemon=True)
@@ -79,4 +78,4 @@ def test_creating_a_vm_runs_the_act_back_function(tmp_path, vcsim):
     assert got.attributes["id"] == str(captured.get_data()["Key"])
     assert values["vm-creation-date"] == captured.get_data()["CreatedTime"]
     assert_veba_shape(json.loads(got.data), "VmCreatedEvent")
-    assert all(d.ok for d in sent)
+    assert sent.ok and sent.delivered

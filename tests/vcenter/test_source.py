@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -66,8 +67,8 @@ def sink() -> Iterator[Sink]:
 def test_binary_mode_tanzu_envelope(vcsim, sink):
     si = vcsim.connect()
     wait(find(si, vim.VirtualMachine).PowerOffVM_Task())
-    results = source.run(vcsim.credentials, sink.url, from_start=True, once=True, say=print)
-    assert results and all(r.ok for r in results)
+    outcome = source.run(vcsim.credentials, sink.url, from_start=True, once=True, say=print)
+    assert outcome.ok and outcome.delivered
     by_type = {h["ce-type"]: (h, b) for h, b in sink.received}
     headers, body = by_type["com.vmware.vsphere.VmPoweredOffEvent.v0"]
     data = json.loads(body)
@@ -138,6 +139,69 @@ def test_resume_neither_loses_nor_repeats(vcsim, sink, tmp_path):
         vcsim.credentials, sink.url, once=True, checkpoint=checkpoint, say=lambda _: None
     )
     keys = [int(headers["ce-id"]) for headers, _ in sink.received]
-    assert len(keys) == len(set(keys)) == len(first) + len(second)  # nothing twice
+    assert (
+        len(keys) == len(set(keys)) == len(first.delivered) + len(second.delivered)
+    )  # nothing twice
     assert keys == list(range(keys[0], keys[-1] + 1))  # nothing missing
     assert "com.vmware.vsphere.VmPoweredOffEvent.v0" in {h["ce-type"] for h, _ in sink.received}
+
+
+def _checkpointed(path: Path) -> int:
+    return int(next(iter(json.loads(path.read_text()).values()))["key"])
+
+
+def test_undelivered_events_are_not_checkpointed(vcsim, tmp_path, cli, project):
+    """Issue: `--to http://127.0.0.1:1/` refused every event, yet the checkpoint moved past them."""
+    (project / "vcsim.env").write_text("".join(f"{k}={v}\n" for k, v in vcsim.env().items()))
+    args = ("source", "--credentials", "vcsim.env", "--to", "http://127.0.0.1:1/", "--once")
+    first = cli(*args, "--resume", cwd=project)
+    assert first.exit_code == 0, first.output
+    checkpoint = project / "build" / "knotebook-source.json"
+    before = _checkpointed(checkpoint)
+    si = vcsim.connect()
+    wait(find(si, vim.VirtualMachine).PowerOffVM_Task())
+    undelivered = vcenter.watermark(si) - before
+    refused = cli(*args, "--resume", cwd=project)
+    assert refused.exit_code == 1
+    assert "-> no answer" in refused.output
+    assert _checkpointed(checkpoint) == before  # nothing was accepted: nothing is skipped
+    summary = refused.output.splitlines()[-1]
+    found = re.fullmatch(
+        rf"0 events delivered, (\d+) events not delivered \(id {before + 1}: no answer\); "
+        r"`--resume` sends them again",
+        summary,
+    )
+    assert found and int(found[1]) >= undelivered, summary  # + the source's own login
+
+
+def test_delivery_stops_at_the_first_refusal_and_resumes_there(vcsim, tmp_path):
+    """A sink that answers 500 to everything, then recovers: each event arrives exactly once."""
+    checkpoint = tmp_path / "source.json"
+    source.run(
+        vcsim.credentials, "http://127.0.0.1:9/", once=True, checkpoint=checkpoint, say=print
+    )
+    mark = _checkpointed(checkpoint)
+    si = vcsim.connect()
+    wait(find(si, vim.VirtualMachine).PowerOffVM_Task())
+    waiting = vcenter.watermark(si)
+    server = Sink(fail=10**6)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        down = source.run(
+            vcsim.credentials, server.url, once=True, checkpoint=checkpoint, say=lambda _: None
+        )
+        assert not down.ok and down.failed is not None and down.failed.status == 500
+        assert down.delivered == [] and down.pending >= waiting - mark
+        assert {int(h["ce-id"]) for h, _ in server.received} == {mark + 1}  # stopped there
+        assert _checkpointed(checkpoint) == mark
+        server.fail, server.received = 0, []
+        up = source.run(
+            vcsim.credentials, server.url, once=True, checkpoint=checkpoint, say=lambda _: None
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert up.ok and len(up.delivered) >= down.pending  # + the logins since
+    newest = _checkpointed(checkpoint)
+    assert newest >= waiting
+    assert [int(h["ce-id"]) for h, _ in server.received] == list(range(mark + 1, newest + 1))

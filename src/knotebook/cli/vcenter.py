@@ -235,7 +235,9 @@ def source_command(
     """A local VSphereSource: POST a vCenter's live events as binary-mode CloudEvents.
 
     Each new vCenter event is POSTed in Key order, in binary mode as VEBA's source sends it;
-    failed deliveries are retried (no answer, 429, 5xx), then reported.
+    failed deliveries are retried (no answer, 429, 5xx); an event still not accepted (2xx) stops
+    delivery there, as in VSphereSource: it is sent again at the next poll, and the checkpoint
+    never moves past it.
 
     \b
     Examples (the whole VEBA pipeline on one machine):
@@ -249,9 +251,10 @@ def source_command(
 
     check_url(to)
     creds = _credentials(url, credentials, insecure)
+    outcome = source.Outcome()
     with process.sigterm_as_interrupt():
         try:
-            results = source.run(
+            source.run(
                 creds,
                 to,
                 envelope=envelope,
@@ -260,11 +263,28 @@ def source_command(
                 interval=interval,
                 checkpoint=paths.project_root() / SOURCE_CHECKPOINT if resume else None,
                 say=click.echo,
+                outcome=outcome,
             )
         except KeyboardInterrupt:
             _say("Stopped.")
-            return
-    failed = [r for r in results if not r.ok]
-    _say(f"{len(results)} events sent, {len(failed)} not accepted")
-    if failed:
+    _say(_delivery_summary(outcome))
+    if not outcome.ok:
         sys.exit(1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _delivery_summary(outcome: Any) -> str:
+    """``3 events delivered`` or ``0 events delivered, 8 events not delivered (id 59: ...)``."""
+    summary = f"{_count(len(outcome.delivered), 'event')} delivered"
+    if outcome.pending:
+        failed = outcome.failed
+        reason = (str(failed.status) if failed.status else "no answer") if failed else "stopped"
+        where = f"id {failed.event.get_id()}: {reason}" if failed else reason
+        summary += (
+            f", {_count(outcome.pending, 'event')} not delivered ({where}); "
+            "`--resume` sends them again"
+        )
+    return summary

@@ -84,8 +84,25 @@ def follow(
     once: bool = False,
 ) -> Iterator[Any]:
     """Yield new pyVmomi events as they arrive (``once``: only what is there now)."""
+    for batch in batches(feed, interval=interval, stop=stop, once=once):
+        yield from batch
+
+
+def batches(
+    feed: Feed,
+    *,
+    interval: float = 1.0,
+    stop: Callable[[], bool] = lambda: False,
+    once: bool = False,
+) -> Iterator[list[Any]]:
+    """Yield each poll's new events (never empty), oldest first; ``once``: one poll only.
+
+    Lowering ``feed.watermark`` between two batches reads those events again at the next poll.
+    """
     while not stop():
-        yield from feed.poll()
+        batch = feed.poll()
+        if batch:
+            yield batch
         if once:
             return
         deadline = time.monotonic() + interval

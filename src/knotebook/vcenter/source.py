@@ -4,7 +4,8 @@ Like sources-for-knative's VSphereSource in VEBA >= 0.8 (``--envelope tanzu``) o
 Event Router of VEBA 0.3-0.7 (``--envelope router``): each new vCenter event becomes one
 binary-mode CloudEvent (``ce-*`` headers, the govmomi JSON payload as the body), POSTed in
 Key order to a broker (``knotebook broker``) or straight to a function. A failed delivery is
-retried with backoff, then reported and skipped, as the adapter does.
+retried with backoff; if it still fails, delivery stops there (see ``run``): an event is never
+checkpointed past unless the sink accepted it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cloudevents.core.v1.event import CloudEvent
 
 from knotebook.events import envelopes
 from knotebook.vcenter import client
-from knotebook.vcenter.follow import Checkpoint, Feed, follow
+from knotebook.vcenter.follow import Checkpoint, Feed, batches
 
 DEFAULT_TO = "http://127.0.0.1:8080/"
 RETRIES = 3
@@ -65,6 +66,19 @@ def deliver(url: str, event: CloudEvent, *, retries: int = RETRIES, backoff: flo
     return result
 
 
+@dataclass
+class Outcome:
+    """What a run delivered so far (filled in as it goes, so Ctrl-C can still report it)."""
+
+    delivered: list[Sent] = field(default_factory=list)
+    failed: Sent | None = None  # the event delivery stopped at, until it is accepted
+    pending: int = 0  # events read but not delivered: the failed one and those after it
+
+    @property
+    def ok(self) -> bool:
+        return self.pending == 0
+
+
 def run(
     creds: client.Credentials,
     to: str = DEFAULT_TO,
@@ -76,29 +90,44 @@ def run(
     checkpoint: Path | None = None,
     say: Callable[[str], None] = print,
     stop: Callable[[], bool] = lambda: False,
-) -> list[Sent]:
+    outcome: Outcome | None = None,
+) -> Outcome:
     """Stream new events (all retained ones with ``from_start``) to ``to`` until stopped.
 
-    With a ``checkpoint`` file, a restart resumes after the last event handled before.
+    Delivery follows VSphereSource (sources-for-knative pkg/vsphere/adapter.go, ``sendEvents``
+    and ``readEvents``): events go in Key order, a batch stops at the first event the sink does
+    not accept (2xx, after our retries), and the checkpoint only ever records the last accepted
+    event, so nothing after it is skipped. VSphereSource's collector has by then read past the
+    rest of the batch, which it only replays after a restart; we read them again at the next
+    poll (``once``: the run ends, reporting them as not delivered).
+    With a ``checkpoint`` file, a restart resumes after the last event delivered before.
     """
     envelopes.check_envelope(envelope)
     feed = Feed.open(creds, watermark=0 if from_start else None)
     mark = Checkpoint(checkpoint) if checkpoint is not None else None
-    results: list[Sent] = []
+    done = outcome if outcome is not None else Outcome()
     try:
         if mark is not None:
             mark.resume(feed, from_start, say)
         say(f"Following {feed.source} (vSphere API {feed.api_version}) -> {to} [{envelope}]")
-        for raw in follow(feed, interval=interval, once=once, stop=stop):
-            event = feed.cloudevent(raw, envelope)
-            result = deliver(to, event)
-            results.append(result)
-            outcome = str(result.status) if result.status else "no answer"
-            if result.error:
-                outcome += f" ({result.error})"
-            say(f"{event.get_type()} id {event.get_id()} -> {outcome}")
-            if mark is not None:  # delivered or given up on: VSphereSource moves on too
-                mark.save(feed.source, int(raw.key))
+        for batch in batches(feed, interval=interval, once=once, stop=stop):
+            done.pending = len(batch)
+            for raw in batch:
+                event = feed.cloudevent(raw, envelope)
+                result = deliver(to, event)
+                outcome_text = str(result.status) if result.status else "no answer"
+                if result.error:
+                    outcome_text += f" ({result.error})"
+                say(f"{event.get_type()} id {event.get_id()} -> {outcome_text}")
+                if not result.ok:
+                    done.failed = result
+                    feed.watermark = int(raw.key) - 1  # the next poll starts with this one again
+                    break
+                done.delivered.append(result)
+                done.failed = None
+                done.pending -= 1
+                if mark is not None:
+                    mark.save(feed.source, int(raw.key))
     finally:
         feed.close()
-    return results
+    return done
