@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from pyVmomi import vim
 from knotebook import events
 from knotebook.vcenter import record
 from knotebook.vcenter.inventory import find, wait
+from tests.vcenter.test_source import KNOTEBOOK, interrupt_when
 
 pytestmark = pytest.mark.slow  # the vCenter simulator
 
@@ -139,3 +141,23 @@ def test_a_mistyped_type_is_one_line_with_a_suggestion(cli, project, vcsim):
     assert result.exit_code == 1
     assert "unknown vSphere event type 'VmPoweredOfEvent'; did you mean" in result.output
     assert not (project / "events").exists()
+
+
+def test_ctrl_c_reports_and_keeps_the_checkpoint(project, vcsim, tmp_path):
+    """A first run stopped before any event: the next run continues from where it started."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **vcsim.env()}
+    stopped = interrupt_when(("No checkpoint",), [KNOTEBOOK, "events", "record"], project, env)
+    assert "Stopped." in stopped and "0 samples written" in stopped, stopped
+    assert (project / "events" / record.CHECKPOINT).is_file()
+    si = vcsim.connect()
+    wait(find(si, vim.VirtualMachine).PowerOffVM_Task())
+    again = subprocess.run(
+        [KNOTEBOOK, "events", "record", "--once", "--types", "VmPoweredOffEvent"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "Resuming" in again.stdout and "VmPoweredOffEvent:vcsim-" in again.stdout

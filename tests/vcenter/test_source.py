@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -205,3 +206,54 @@ def test_delivery_stops_at_the_first_refusal_and_resumes_there(vcsim, tmp_path):
     newest = _checkpointed(checkpoint)
     assert newest >= waiting
     assert [int(h["ce-id"]) for h, _ in server.received] == list(range(mark + 1, newest + 1))
+
+
+def interrupt_when(ready: tuple[str, ...], args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """Run a following command, Ctrl-C it once a line starts with ``ready``; its output."""
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith(ready):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=60)
+    return "".join(lines) + rest
+
+
+def test_a_plain_run_keeps_the_checkpoint_for_resume(vcsim, sink, tmp_path, project):
+    """Issue: Ctrl-C on a run without --resume kept no checkpoint; --resume then skipped events."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **vcsim.env()}
+    plain = interrupt_when(("Following",), [KNOTEBOOK, "source", "--to", sink.url], project, env)
+    assert "Stopped." in plain and "0 events delivered" in plain
+    si = vcsim.connect()
+    wait(find(si, vim.VirtualMachine).PowerOffVM_Task())  # while no source runs
+    resumed = subprocess.run(
+        [KNOTEBOOK, "source", "--to", sink.url, "--once", "--resume"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming" in resumed.stdout
+    assert "com.vmware.vsphere.VmPoweredOffEvent.v0" in {h["ce-type"] for h, _ in sink.received}
+
+
+def test_resume_without_a_checkpoint_says_so(vcsim, sink, tmp_path):
+    checkpoint = tmp_path / "source.json"
+    said: list[str] = []
+    source.run(vcsim.credentials, sink.url, once=True, checkpoint=checkpoint, say=said.append)
+    assert said[0].startswith(f"No checkpoint for {vcsim.url} in {checkpoint}: starting with")
+    assert _checkpointed(checkpoint) > 0  # a later --resume continues from here
+    si = vcsim.connect()
+    wait(find(si, vim.VirtualMachine).PowerOffVM_Task())
+    said.clear()
+    source.run(
+        vcsim.credentials, sink.url, once=True, checkpoint=checkpoint, resume=False, say=said.append
+    )
+    assert said[0].startswith("Not resuming: events ") and "(--resume sends them)" in said[0]

@@ -182,10 +182,11 @@ def record_command(
     from knotebook import events
 
     wanted = tuple(events.resolve(t.strip()) for t in (types or "").split(",") if t.strip())
+    written: list[Path] = []
     with process.sigterm_as_interrupt():
         try:
             _say(f"Recording {creds.url} into {target}/" + ("" if once else " (Ctrl-C to stop)"))
-            written = record.record(
+            record.record(
                 creds,
                 target,
                 once=once,
@@ -194,10 +195,10 @@ def record_command(
                 from_start=from_start,
                 interval=interval,
                 say=click.echo,
+                written=written,
             )
         except KeyboardInterrupt:
             _say("Stopped.")
-            return
     _say(f"{len(written)} samples written")
 
 
@@ -219,7 +220,7 @@ def record_command(
 @click.option(
     "--resume",
     is_flag=True,
-    help=f"Continue after the last event sent before (checkpoint in {SOURCE_CHECKPOINT}).",
+    help=f"Continue after the last event any run delivered (kept in {SOURCE_CHECKPOINT})."
 )
 def source_command(
     url: str | None,
@@ -234,16 +235,18 @@ def source_command(
 ) -> None:
     """A local VSphereSource: POST a vCenter's live events as binary-mode CloudEvents.
 
-    Each new vCenter event is POSTed in Key order, in binary mode as VEBA's source sends it;
-    failed deliveries are retried (no answer, 429, 5xx); an event still not accepted (2xx) stops
-    delivery there, as in VSphereSource: it is sent again at the next poll, and the checkpoint
-    never moves past it.
+    Each new vCenter event is POSTed in Key order, in binary mode as VEBA's source sends it.
+    Every run keeps the last delivered event in build/knotebook-source.json: --resume continues
+    after it, even after a run without --resume stopped with Ctrl-C. Failed deliveries are
+    retried (no answer, 429, 5xx); an event still not accepted (2xx) stops delivery there, as in
+    VSphereSource: it is sent again at the next poll, and the checkpoint never moves past it.
 
     \b
     Examples (the whole VEBA pipeline on one machine):
       knotebook vcsim --env-file vcsim.env                      # terminal 1
       knotebook broker export/vm-attr                           # terminal 2
       knotebook source --credentials vcsim.env                  # terminal 3
+      knotebook source --credentials vcsim.env --resume --once  # what was missed since
       then power off or create a VM (pyVmomi, govc): the function runs.
     """
     from knotebook.local import process
@@ -261,7 +264,8 @@ def source_command(
                 from_start=from_start,
                 once=once,
                 interval=interval,
-                checkpoint=paths.project_root() / SOURCE_CHECKPOINT if resume else None,
+                checkpoint=paths.project_root() / SOURCE_CHECKPOINT,
+                resume=resume,
                 say=click.echo,
                 outcome=outcome,
             )

@@ -145,15 +145,34 @@ class Checkpoint:
         state[source] = {"key": key, "updated": datetime.now(UTC).isoformat(timespec="seconds")}
         write_atomic(self.path, json.dumps(state, indent=2, sort_keys=True) + "\n")
 
-    def resume(self, feed: Feed, from_start: bool, say: Callable[[str], None]) -> None:
-        """Set the feed's watermark: after the saved Key, else from the start or from now."""
+    def start(
+        self, feed: Feed, *, resume: bool, from_start: bool, say: Callable[[str], None]
+    ) -> None:
+        """Set the feed's watermark and save it at once, so a later run can continue from here.
+
+        ``resume``: after the saved Key; without one (or after a new simulator), from the start
+        (``from_start``) or with new events, and says so. Not ``resume``: from the start or now,
+        naming the events a ``--resume`` would have sent.
+        """
         saved = self.read().get(feed.source, {}).get("key")
         latest = feed.latest_key()
-        if saved is not None and int(saved) <= latest:
-            feed.watermark = int(saved)
-            say(f"Resuming {feed.source} after event {saved}")
-            return
-        if saved is not None:
-            say(f"{feed.source} restarted its event keys (a new simulator?): starting anew")
-        feed.watermark = 0 if from_start else latest
-        self.save(feed.source, feed.watermark)  # a restart before the first event goes on here
+        begin = 0 if from_start else latest
+        if saved is not None and int(saved) > latest:
+            message = f"{feed.source} restarted its event keys (a new simulator?): starting anew"
+        elif resume and saved is not None:
+            begin = int(saved)
+            message = f"Resuming {feed.source} after event {saved}"
+        elif resume:
+            where = "the oldest event it holds" if from_start else "its next event"
+            message = f"No checkpoint for {feed.source} in {self.path}: starting with {where}"
+        elif saved is not None and not from_start and int(saved) < latest:
+            message = (
+                f"Not resuming: events {int(saved) + 1}-{latest} since the last run are skipped "
+                "(--resume sends them)"
+            )
+        else:
+            message = ""
+        feed.watermark = begin
+        self.save(feed.source, begin)  # before saying so: a Ctrl-C after the message keeps it
+        if message:
+            say(message)

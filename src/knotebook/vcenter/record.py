@@ -73,13 +73,17 @@ def record(
     interval: float = 1.0,
     say: Callable[[str], None] = print,
     stop: Callable[[], bool] = lambda: False,
+    written: list[Path] | None = None,
 ) -> list[Path]:
-    """Follow the vCenter and write each new event (of ``types``, if given) as a sample."""
+    """Follow the vCenter and write each new event (of ``types``, if given) as a sample.
+
+    Paths are appended to ``written`` as they are written (so Ctrl-C can still count them).
+    """
     feed = Feed.open(creds, watermark=0)
-    written: list[Path] = []
+    written = [] if written is None else written
     try:
         checkpoint = Checkpoint(folder / CHECKPOINT)
-        checkpoint.resume(feed, from_start, say)
+        checkpoint.start(feed, resume=True, from_start=from_start, say=say)
         wanted = {t.lower() for t in types}
         for event in follow(feed, interval=interval, once=once, stop=stop):
             document = sample_document(feed, event)

@@ -88,6 +88,7 @@ def run(
     once: bool = False,
     interval: float = 1.0,
     checkpoint: Path | None = None,
+    resume: bool = True,
     say: Callable[[str], None] = print,
     stop: Callable[[], bool] = lambda: False,
     outcome: Outcome | None = None,
@@ -100,7 +101,8 @@ def run(
     event, so nothing after it is skipped. VSphereSource's collector has by then read past the
     rest of the batch, which it only replays after a restart; we read them again at the next
     poll (``once``: the run ends, reporting them as not delivered).
-    With a ``checkpoint`` file, a restart resumes after the last event delivered before.
+    A ``checkpoint`` file always records the last event delivered (from the start of the run on),
+    so ``resume`` continues after it, whether the run before was a ``resume`` one or not.
     """
     envelopes.check_envelope(envelope)
     feed = Feed.open(creds, watermark=0 if from_start else None)
@@ -108,7 +110,7 @@ def run(
     done = outcome if outcome is not None else Outcome()
     try:
         if mark is not None:
-            mark.resume(feed, from_start, say)
+            mark.start(feed, resume=resume, from_start=from_start, say=say)
         say(f"Following {feed.source} (vSphere API {feed.api_version}) -> {to} [{envelope}]")
         for batch in batches(feed, interval=interval, once=once, stop=stop):
             done.pending = len(batch)
