@@ -220,7 +220,7 @@ def record_command(
 @click.option(
     "--resume",
     is_flag=True,
-    help=f"Continue after the last event any run delivered (kept in {SOURCE_CHECKPOINT})."
+    help=f"Continue after the last event any run delivered (kept in {SOURCE_CHECKPOINT}).",
 )
 def source_command(
     url: str | None,
