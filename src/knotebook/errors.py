@@ -26,7 +26,7 @@ class EnvFileError(KnotebookError):
 
     def __init__(self, path: str, line: int, reason: str) -> None:
         self.path, self.line, self.reason = path, line, reason
-        super().__init__(f"{path}:{line}: {reason}")
+        super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")  # 0: no line
 
 
 class ExportError(KnotebookError):

@@ -100,7 +100,7 @@ def test_validate_uses_recorded_samples(cli, project, write_notebook, vcsim):
     vm = find(si, vim.VirtualMachine)
     wait(vm.PowerOffVM_Task())
     recorded = _record(cli, vcsim, project, "--from-start", "--types", "VmPoweredOffEvent")
-    assert recorded.exit_code == 0 and "1 samples written" in recorded.output
+    assert recorded.exit_code == 0 and "1 sample written\n" in recorded.output
     name = next((project / "events").glob("VmPoweredOffEvent__*.json")).stem.replace("__", ":")
     path = write_notebook(
         "power_off_log.ipynb",
@@ -161,3 +161,4 @@ def test_ctrl_c_reports_and_keeps_the_checkpoint(project, vcsim, tmp_path):
     )
     assert again.returncode == 0, again.stderr
     assert "Resuming" in again.stdout and "VmPoweredOffEvent:vcsim-" in again.stdout
+    assert again.stderr.splitlines()[-1] == "1 sample written"  # not "1 samples"

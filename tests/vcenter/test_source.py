@@ -129,6 +129,30 @@ def test_cli_without_credentials_is_one_line(tmp_path):
     ]
 
 
+def test_a_missing_credentials_file_is_one_line_naming_it(tmp_path):
+    done = subprocess.run(
+        [KNOTEBOOK, "source", "--credentials", "missing.env", "--once"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: cannot read the credentials file missing.env: No such file or directory"
+    ]
+
+
+def test_env_file_errors_name_a_line_only_when_there_is_one():
+    from knotebook.errors import EnvFileError
+
+    assert str(EnvFileError("a.env", 0, "No such file or directory")) == (
+        "a.env: No such file or directory"
+    )
+    assert str(EnvFileError("a.env", 3, "FOO is set twice")) == "a.env:3: FOO is set twice"
+
+
 def test_resume_neither_loses_nor_repeats(vcsim, sink, tmp_path):
     checkpoint = tmp_path / "source.json"
     first = source.run(

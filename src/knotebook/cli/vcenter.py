@@ -199,7 +199,7 @@ def record_command(
             )
         except KeyboardInterrupt:
             _say("Stopped.")
-    _say(f"{len(written)} samples written")
+    _say(f"{_count(len(written), 'sample')} written")
 
 
 @click.command("source", context_settings=CONTEXT)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from knotebook.errors import KnotebookError
+from knotebook.errors import EnvFileError, KnotebookError
 from knotebook.project.urls import check_url
 
 URL_VAR, USER_VAR, PASSWORD_VAR, INSECURE_VAR = (
@@ -51,8 +51,10 @@ def _read_env_file(path: Path) -> dict[str, str]:
 
     try:
         return envfile.read(path)
-    except OSError as exc:
-        raise KnotebookError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except EnvFileError as exc:
+        if exc.line:  # a line kubectl would reject: file:line: reason
+            raise
+        raise KnotebookError(f"cannot read the credentials file {path}: {exc.reason}") from None
 
 
 def credentials(
