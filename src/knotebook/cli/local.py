@@ -14,6 +14,7 @@ from knotebook import events, local
 from knotebook.cli.options import (
     CONTEXT,
     PORT,
+    Seconds,
     host_option,
     no_venv_option,
     port_option,
@@ -141,7 +142,13 @@ def load(
 @click.command("invoke", context_settings=CONTEXT)
 @click.argument("target", required=False, metavar="[URL|NAME]")
 @event_options
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds.")
+@click.option(
+    "--timeout",
+    type=Seconds(0, "a number of seconds"),
+    default=30.0,
+    show_default=True,
+    help="Seconds.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Also print the request headers.")
 def invoke(
     target: str | None,
@@ -243,7 +250,7 @@ def dev(
 @host_option("Ingress address; 0.0.0.0 opens it to the network (functions stay on 127.0.0.1).")
 @click.option(
     "--backoff-scale",
-    type=float,
+    type=Seconds(0, "a factor"),
     default=1.0,
     show_default=True,
     help="Multiply the Triggers' backoff delays (0.1 = ten times faster retries).",

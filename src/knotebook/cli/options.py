@@ -16,9 +16,43 @@ no_venv_option = click.option(
     help="Use knotebook's own packages instead of a venv made from requirements.txt.",
 )
 
+
+class Whole(click.IntRange):
+    """A whole number in a range; a word where a number belongs says what was expected."""
+
+    def __init__(self, min: int | None = None, max: int | None = None, what: str = "") -> None:
+        super().__init__(min, max)
+        bounds = f"{min}-{max}" if max is not None else f"{min} or more"
+        self.what = f"{what or 'a whole number'} ({bounds})" if min is not None else "a number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, int):
+            try:
+                int(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not {self.what}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class Seconds(click.FloatRange):
+    """A non-negative number (of seconds, or a factor)."""
+
+    def __init__(self, min: float = 0, what: str = "a number") -> None:
+        super().__init__(min)
+        self.what = f"{what} ({min} or more)"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, float | int):
+            try:
+                float(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not {self.what}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 # 0 asks the system for a free port; anything outside 0-65535 is a usage error (exit 2)
 # before a socket sees it (socket.bind raises OverflowError for 99999 and -1).
-PORT = click.IntRange(0, 65535)
+PORT = Whole(0, 65535, "a port number")
 
 
 class Host(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from knotebook.cli.options import CONTEXT
+from knotebook.cli.options import CONTEXT, Whole
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
 from knotebook.project import templates
@@ -126,7 +126,7 @@ def new_command(
 )
 @click.option(
     "--shards",
-    type=click.IntRange(min=1),
+    type=Whole(1),
     default=1,
     show_default=True,
     help="Validate in N parallel jobs (a matrix of --shard I/N) and merge their reports.",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from knotebook.cli.options import CONTEXT
+from knotebook.cli.options import CONTEXT, Whole
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
 
@@ -26,7 +26,7 @@ EXIT_INTERRUPTED = 130
 
 @click.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel kernels [default: CPUs].")
+@click.option("-j", "--jobs", type=Whole(1), help="Parallel kernels [default: CPUs].")
 @click.option(
     "--events",
     "event_filter",

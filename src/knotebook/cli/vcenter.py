@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from knotebook.cli.options import CONTEXT, PORT
+from knotebook.cli.options import CONTEXT, PORT, Seconds, Whole
 from knotebook.errors import KnotebookError
 from knotebook.events import envelopes
 from knotebook.project import paths
@@ -50,7 +50,7 @@ def _vcenter_options(func: Any) -> Any:
         click.option("--once", is_flag=True, help="Take what is there now, then exit."),
         click.option(
             "--interval",
-            type=click.FloatRange(min=0.05),
+            type=Seconds(0.05, "a number of seconds"),
             default=1.0,
             show_default=True,
             help="Seconds between polls.",
@@ -69,15 +69,9 @@ def _vcenter_options(func: Any) -> Any:
     show_default=True,
     help="Port (0: any free one).",
 )
-@click.option(
-    "--vms", type=click.IntRange(min=0), default=2, show_default=True, help="VMs per pool."
-)
-@click.option(
-    "--hosts", type=click.IntRange(min=0), default=3, show_default=True, help="Per cluster."
-)
-@click.option(
-    "--clusters", type=click.IntRange(min=0), default=1, show_default=True, help="Per datacenter."
-)
+@click.option("--vms", type=Whole(0), default=2, show_default=True, help="VMs per pool.")
+@click.option("--hosts", type=Whole(0), default=3, show_default=True, help="Per cluster.")
+@click.option("--clusters", type=Whole(0), default=1, show_default=True, help="Per datacenter.")
 @click.option(
     "--env-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -147,7 +141,7 @@ def _credentials(url: str | None, credentials: Path | None, insecure: bool | Non
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the samples go [default: events/ of the project].",
 )
-@click.option("--count", type=click.IntRange(min=1), help="Stop after this many samples.")
+@click.option("--count", type=Whole(1), help="Stop after this many samples.")
 @click.option("--types", help="Only these event ids, comma-separated (VmPoweredOffEvent,...).")
 def record_command(
     url: str | None,
