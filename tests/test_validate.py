@@ -129,7 +129,8 @@ def test_cli_reports_progress_table_and_exits_1_on_failure(write_notebook, proje
     )
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
-    assert lines[0] == "Running 3 notebook run(s) of 2 notebook(s) with papermill..."
+    assert lines[0] == "Running 3 checks: 3 notebook runs with papermill..."
+    assert "[3/3" in proc.stdout  # the progress counts the same checks
     assert any(
         line.startswith("FAILED  notebooks/picky.ipynb [AlarmStatusChangedEvent (tanzu)]")
         for line in lines

@@ -130,8 +130,10 @@ def test_events_for_a_type_the_notebook_does_not_subscribe_to_is_an_error(projec
         "validate", "notebooks/vm_created.ipynb", "--events", "VmRemovedEvent", cwd=project
     )
     assert proc.returncode == 1
-    assert proc.stderr.startswith("Error: --events VmRemovedEvent: notebooks/vm_created.ipynb")
-    assert "does not subscribe to VmRemovedEvent" in proc.stderr
+    assert proc.stderr.startswith(
+        "Error: --events VmRemovedEvent: no notebook subscribes to VmRemovedEvent "
+        "(checked: notebooks/vm_created.ipynb); "
+    )
     assert len(proc.stderr.splitlines()) == 1
 
 

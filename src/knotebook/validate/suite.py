@@ -33,9 +33,9 @@ def _check_filter(planned: dict[Path, list[Run]], options: Options) -> None:
         if not any(
             r.event and r.event.split(":", 1)[0] == event_id for rs in planned.values() for r in rs
         ):
-            names = ", ".join(str(p) for p in planned) or "no notebook"
+            checked = f" (checked: {', '.join(str(p) for p in planned)})" if planned else ""
             raise KnotebookError(
-                f"--events {wanted}: {names} does not subscribe to {event_id}; "
+                f"--events {wanted}: no notebook subscribes to {event_id}{checked}; "
                 "add it to EVENT_TYPES or pick a subscribed event"
             )
 
@@ -124,11 +124,11 @@ def validate(
         mine = set(sharding.select(list(planned), weight, sharding.Shard(index, count)))
         planned = {path: runs for path, runs in planned.items() if path in mine}
         results = [r for r in results if r.notebook in mine or _shard_of_broken(r, options)]
+    contract_rows = sum(len(runs) + 1 for runs in planned.values()) if contract else 0
+    runs_rows = sum(len(runs) for runs in planned.values()) if run else 0
+    total = len(results) + runs_rows + contract_rows + (len(planned) if check_export else 0)
     if expect is not None:
-        contract_rows = sum(len(runs) + 1 for runs in planned.values()) if contract else 0
-        runs_rows = sum(len(runs) for runs in planned.values()) if run else 0
-        checks = len(planned) if check_export else 0
-        expect(len(results) + runs_rows + contract_rows + checks)
+        expect(total)
     for result in results:
         report(result)
 
@@ -157,9 +157,12 @@ def validate(
     try:
         if to_run or side:
             if say is not None and to_run:
-                count = len({r.notebook for r in to_run})
-                what = f"{len(to_run)} notebook run(s) of {count} notebook(s)"
-                say(f"Running {what} with papermill...")
+                # the same count as the [done/total] of the progress lines
+                others = total - len(to_run)
+                what = _plural(len(to_run), "notebook run") + " with papermill"
+                if others:
+                    what += f", {_plural(others, 'other check')} (contract, export, cached)"
+                say(f"Running {_plural(total, 'check')}: {what}...")
             from knotebook.validate.scheduler import run_all  # see _contract_job
 
             with outside.standing_in(options.allow_hosts):  # one HTTP stand-in for every run
@@ -184,6 +187,10 @@ def validate(
     if not results and options.shard is None:  # a shard may be empty: more shards than notebooks
         raise KnotebookError("nothing to validate")
     return canonical(results, position)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _shard_of_broken(result: RunResult, options: Options) -> bool:
