@@ -160,15 +160,21 @@ def clean(paths: tuple[Path, ...], check: bool) -> None:
     from knotebook.validate.runner import discover
 
     dirty = []
-    for path in discover(list(paths) or [Path("notebooks")]):
+    found = discover(list(paths) or [Path("notebooks")])
+    for path in found:
         if check:
             if not cleaning.is_clean(path):
                 dirty.append(path)
                 click.echo(f"has outputs: {path}")
         elif cleaning.clean(path):
+            dirty.append(path)
             click.echo(f"cleaned {path}")
     if check and dirty:
         raise KnotebookError(f"{len(dirty)} notebook(s) have outputs; run knotebook clean")
+    clean_count = len(found) - len(dirty)
+    if clean_count:
+        noun = "notebook" if clean_count == 1 else "notebooks"
+        click.echo(f"{clean_count} {noun} {'already ' if dirty or not check else ''}clean")
 
 
 @main.command("try", context_settings=CONTEXT)

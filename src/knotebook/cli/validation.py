@@ -143,7 +143,10 @@ def validate(
     for wanted in options.event_filter:  # a typo is a usage error, not a row per notebook
         events.resolve(wanted.split(":", 1)[0])
     if shard:
-        parsed = parse(shard)
+        try:
+            parsed = parse(shard)
+        except KnotebookError as exc:  # a malformed option: a usage error (exit 2)
+            raise click.UsageError(str(exc), click.get_current_context()) from None
         options.shard = (parsed.index, parsed.count)
     if jobs:
         options.jobs = jobs
