@@ -112,18 +112,22 @@ def test_500_then_a_retry_then_success_is_retried_with_the_triggers_backoff(proj
     broker.wait_for("audit got com.example.flaky.done id=done-flaky-1", stream="stderr")
     out = broker.stdout
     lines = section(out, "3849947").splitlines()
-    assert lines[1].startswith("  trigger flaky-vmcreatedevent -> flaky  [type=")
-    assert lines[2].startswith("    attempt 1/4: 500 ")
+    assert lines[1].startswith("  [3849947] trigger flaky-vmcreatedevent -> flaky  [type=")
+    assert lines[2].startswith("    [3849947] attempt 1/4: 500 ")
     assert lines[2].endswith("retry in 0.10 s")  # backoffDelay PT0.1S, exponential: 0.1 x 2^0
-    assert lines[3].startswith("    attempt 2/4: 503 ")
+    assert lines[3].startswith("    [3849947] attempt 2/4: 503 ")
     assert lines[3].endswith("retry in 0.20 s")  # 0.1 x 2^1
-    assert lines[4].startswith("    attempt 3/4: 200 OK (")
+    assert lines[4].startswith("    [3849947] attempt 3/4: 200 OK (")
     assert lines[4].endswith(": delivered")
-    reply = "  reply  com.example.flaky.done id=done-flaky-1 -> back into the broker (ttl 254)"
+    # every line of a delivery names its event: deliveries overlap
+    reply = "  [3849947] reply  com.example.flaky.done id=done-flaky-1 -> back into the broker"
+    reply += " (ttl 254)"
     assert reply in out
     # the reply went back through the ingress and matched the audit Trigger's spec.filters
     fed_back = section(out, "done-flaky-1\n")
-    assert fed_back.startswith("  trigger audit-vmpoweredonevent -> audit  [filters ")
+    assert fed_back.startswith(
+        "  [done-flaky-1] trigger audit-vmpoweredonevent -> audit  [filters "
+    )
     assert "attempt 1/4: 204 No Content" in fed_back
     log = broker.stderr
     assert log.count("attempt 1 for flaky-1") == log.count("attempt 3 for flaky-1") == 1
@@ -162,7 +166,7 @@ def test_a_4xx_other_than_404_408_409_429_is_not_retried(project, broker):
     assert answer.status == 202
     broker.wait_for("failed, not retried")
     line = next(x for x in broker.stdout.splitlines() if "failed, not retried" in x)
-    assert line.startswith("    attempt 1/4: 415 ")
+    assert re.match(r"    \[[^]]+\] attempt 1/4: 415 ", line), line
 
 
 def test_the_ingress_rejects_what_is_not_a_cloudevent(broker):

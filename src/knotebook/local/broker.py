@@ -208,6 +208,11 @@ class Broker:
             with self._print:
                 self._say(line)
 
+    def _say_about(self, message: Message, line: str) -> None:
+        """A line about one event's delivery, with the event's id: deliveries overlap."""
+        text = line.lstrip(" ")
+        self.say(f"{line[: len(line) - len(text)]}[{message.id}] {text}")
+
     # -- publishing --------------------------------------------------------------------------
     def publish(self, event: Any, mode: str = "binary", timeout: float = 60.0) -> EventRecord:
         """Send ``event`` to the ingress over HTTP and wait until the broker has dispatched it."""
@@ -250,21 +255,23 @@ class Broker:
             self.say(f"event  {message.label()}")
             if ttl <= 0:
                 record.dropped = "TTL exhausted (a reply loop?)"
-                self.say(f"  dropped: {record.dropped}")
+                self._say_about(message, f"  dropped: {record.dropped}")
                 return
             for target in self.targets:
                 for trig in target.triggers:
                     try:
                         matched = trig.matches(message.attributes)
                     except KnotebookError as exc:
-                        self.say(f"  trigger {trig.name}: {exc}")
+                        self._say_about(message, f"  trigger {trig.name}: {exc}")
                         continue
                     if matched:
                         to = self._subscriber(trig, target)
                         record.dispatches.append(self._deliver(message, trig, to, ttl))
             if not record.dispatches:
                 names = ", ".join(t.name for target in self.targets for t in target.triggers)
-                self.say(f"  unmatched: no trigger matches (triggers: {names or 'none'})")
+                self._say_about(
+                    message, f"  unmatched: no trigger matches (triggers: {names or 'none'})"
+                )
         finally:
             with self._changed:
                 self.history.append(record)
@@ -283,7 +290,9 @@ class Broker:
         plan = trig.delivery
         url = target.url if trig.uri else target.url.rstrip("/") + trig.path
         dispatch = Dispatch(trig, target.name)
-        self.say(f"  trigger {trig.name} -> {target.name}  [{trig.describe_filter()}]")
+        self._say_about(
+            message, f"  trigger {trig.name} -> {target.name}  [{trig.describe_filter()}]"
+        )
         outgoing = Message({k: v for k, v in message.attributes.items() if k != TTL}, message.data)
         mode = "structured" if plan.format == "json" else "binary"
         headers, body = outgoing.encode(mode)
@@ -304,22 +313,27 @@ class Broker:
             if status is not None and 200 <= status < 300:
                 dispatch.outcome = "delivered"
                 dispatch.reply = reply
-                self.say(f"    attempt {number + 1}/{total}: {attempt.label()}: delivered")
+                self._say_about(
+                    message, f"    attempt {number + 1}/{total}: {attempt.label()}: delivered"
+                )
                 break
             if not delivery.retryable(status) or number == total - 1:
                 why = "not retried" if not delivery.retryable(status) else "retries exhausted"
                 dispatch.outcome = "failed"
-                self.say(f"    attempt {number + 1}/{total}: {attempt.label()}: failed, {why}")
+                self._say_about(
+                    message, f"    attempt {number + 1}/{total}: {attempt.label()}: failed, {why}"
+                )
                 self._dead_letter(message, dispatch, url, answer)
                 break
             attempt.wait = plan.backoff(number) * self.backoff_scale
-            self.say(
+            self._say_about(
+                message,
                 f"    attempt {number + 1}/{total}: {attempt.label()}: "
-                f"retry in {attempt.wait:.2f} s"
+                f"retry in {attempt.wait:.2f} s",
             )
             time.sleep(attempt.wait)
         if dispatch.reply is not None:
-            self._feed_back(dispatch.reply, ttl - 1)
+            self._feed_back(message, dispatch.reply, ttl - 1)
         return dispatch
 
     @staticmethod
@@ -336,23 +350,23 @@ class Broker:
         except BadEvent as exc:
             return None, f"reply is not a CloudEvent: {exc}"
 
-    def _feed_back(self, reply: Message, ttl: int) -> None:
+    def _feed_back(self, message: Message, reply: Message, ttl: int) -> None:
         reply.attributes[TTL] = ttl
-        self.say(f"  reply  {reply.label()} -> back into the broker (ttl {ttl})")
+        self._say_about(message, f"  reply  {reply.label()} -> back into the broker (ttl {ttl})")
         if ttl <= 0:
-            self.say("  reply dropped: TTL exhausted (a reply loop?)")
+            self._say_about(message, "  reply dropped: TTL exhausted (a reply loop?)")
             return
         headers, body = reply.encode("binary")
         try:
             delivery.post(self.url, headers, body, self.timeout)
         except KnotebookError as exc:
-            self.say(f"  reply lost: {exc}")
+            self._say_about(message, f"  reply lost: {exc}")
 
     def _dead_letter(self, message: Message, dispatch: Dispatch, url: str, answer: Any) -> None:
         sink = dispatch.trigger.delivery.dead_letter_uri
         if not sink or not sink.startswith("http://"):
             dispatch.note = f"dead-letter sink {sink}" if sink else "dropped (no dead-letter sink)"
-            self.say(f"    {dispatch.note}")
+            self._say_about(message, f"    {dispatch.note}")
             return
         attrs = {k: v for k, v in message.attributes.items() if k != TTL}
         attrs["knativeerrordest"] = url
@@ -365,6 +379,6 @@ class Broker:
         try:
             delivery.post(sink, headers, body, self.timeout)
             dispatch.outcome = "dead-lettered"
-            self.say(f"    sent to the dead-letter sink {sink}")
+            self._say_about(message, f"    sent to the dead-letter sink {sink}")
         except KnotebookError as exc:
-            self.say(f"    dead-letter sink failed: {exc}")
+            self._say_about(message, f"    dead-letter sink failed: {exc}")
