@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +22,25 @@ def test_it_runs_this_environments_jupyter_on_localhost_on_the_folder(tmp_path):
     assert f"--ServerApp.root_dir={tmp_path}" in command
     assert "--ServerApp.port=8899" in command and "--ServerApp.port_retries=0" in command
     assert not any("token" in part.lower() for part in command)  # never on the command line
+
+
+@pytest.mark.slow
+def test_jupyter_lsp_does_not_list_the_language_servers_it_did_not_find(tmp_path):
+    port = ports.free_port()
+    command = [str(Path(sys.executable).parent / "knotebook"), "lab", str(tmp_path)]
+    lab = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert lab.stdout is not None
+        for line in lab.stdout:
+            if "JupyterLab is running" in line:
+                break
+    finally:
+        lab.terminate()
+        _out, err = lab.communicate(timeout=60)
+    assert "jupyter_lsp" in err  # the extension loaded, and said nothing more
+    assert "Skipped non-installed server" not in err
 
 
 def test_url_carries_the_token_and_the_notebook():

@@ -9,6 +9,7 @@ line, where ``ps`` would show it), and the URL with the token is printed once th
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import os
 import secrets
 import signal
@@ -23,6 +24,8 @@ from knotebook.local.ports import free_port, port_free
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8888
+# The Python language servers jupyter-lsp can use for notebooks (python-lsp-server, jedi's).
+PYTHON_LANGUAGE_SERVERS = ("pylsp", "jedi_language_server")
 
 
 def choose_port(wanted: int | None) -> int:
@@ -53,6 +56,10 @@ def jupyter_command(folder: Path, port: int) -> list[str]:
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={folder}",
     ]
+    if not any(importlib.util.find_spec(name) for name in PYTHON_LANGUAGE_SERVERS):
+        # jupyter-lsp (a JupyterLab dependency) looks for some twenty language servers and logs
+        # the names of all the missing ones; with no Python one installed there is none to find.
+        command.append("--LanguageServerManager.autodetect=False")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI machines: bound to localhost anyway
     return command
