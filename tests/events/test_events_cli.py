@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 
+from knotebook.cli import main
 from knotebook.cli.events import events_group
 from knotebook.errors import KnotebookError, UnknownEventError
 
@@ -76,8 +77,16 @@ def test_show_variant_and_bad_set():
     assert code == 1 and isinstance(exc, KnotebookError)
 
 
+def test_save_into_a_missing_folder_is_an_error_and_makes_no_folder(tmp_path):
+    target = tmp_path / "nonexistent" / "dir" / "x.json"
+    result = CliRunner().invoke(main, ["events", "save", "VmCreatedEvent", "-o", str(target)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write {target}: no folder {target.parent}\n"
+    assert not (tmp_path / "nonexistent").exists()
+
+
 def test_save_structured_and_binary(tmp_path):
-    target = tmp_path / "test" / "testevent.json"
+    target = tmp_path / "testevent.json"
     code, _, _ = run("save", "VmPoweredOffEvent", "-o", str(target))
     assert code == 0
     doc = json.loads(target.read_text())

@@ -170,8 +170,8 @@ def show_cmd(event_id: str, mode: str, **opts: Any) -> None:
     "save",
     epilog="""\b
 Examples:
-  knotebook events save VmPoweredOffEvent -o test/testevent.json
-  knotebook events save VmPoweredOffEvent --mode binary -o test/payload.json
+  knotebook events save VmPoweredOffEvent -o testevent.json
+  knotebook events save VmPoweredOffEvent --mode binary -o payload.json
   curl -H 'Content-Type: application/cloudevents+json' --data-binary @test/testevent.json \\
        localhost:8080""",
 )
@@ -206,6 +206,8 @@ def save_cmd(event_id: str, output: Path, mode: str, force: bool, **opts: Any) -
             click.echo(f"{output} is already this event", err=True)
             return
         raise KnotebookError(f"{output} exists; choose another --output or re-run with --force")
+    if not output.parent.is_dir():  # a typo in the folder makes no folders
+        raise KnotebookError(f"cannot write {output}: no folder {output.parent}")
     try:
         write_atomic(output, payload)  # a reader never sees half an event
     except OSError as exc:
