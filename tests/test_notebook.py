@@ -41,7 +41,7 @@ def test_exploration_notebook_has_no_settings(write_notebook):
     [
         (
             'FUNCTION_NAME = "x"\nEVENT_TYPE = ["VmCreatedEvent"]',
-            "unknown setting EVENT_TYPE; did you mean EVENT_TYPES?",
+            "unknown setting EVENT_TYPE (did you mean EVENT_TYPES?)",
         ),
         ('FUNCTION_NAME = "x"', "missing setting EVENT_TYPES"),
         (
@@ -77,6 +77,18 @@ def test_bad_settings_name_the_cell(write_notebook, settings, message):
         notebook.read(path)
     assert f"{path}: cell 2" in str(info.value)
     assert message in str(info.value)
+
+
+def test_every_problem_of_the_settings_cell_is_in_the_one_error(write_notebook):
+    settings = 'FUNCTION_NAME = "x"\nEVENT_TYPE = ["VmCreatedEvent"]\nMAX_SCAL = 2\nENVELOPE = 1'
+    path = write_notebook("typos.ipynb", "# knotebook: settings\n" + settings, HANDLER)
+    with pytest.raises(NotebookError) as info:
+        notebook.read(path)
+    assert str(info.value) == (
+        f"{path}: cell 2: unknown setting EVENT_TYPE (did you mean EVENT_TYPES?); "
+        "unknown setting MAX_SCAL (did you mean MAX_SCALE?); "
+        "ENVELOPE must be a string ('tanzu' (VEBA >= 0.8) or 'router' (VEBA <= 0.7))"
+    )
 
 
 def test_function_notebook_without_function_cells(write_notebook):

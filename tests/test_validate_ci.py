@@ -232,7 +232,7 @@ def test_a_broken_notebook_is_one_failed_row_and_the_others_still_run(project, w
     assert proc.returncode == 1
     assert "FAILED  notebooks/broken.ipynb [notebook]" in proc.stdout
     assert "notebooks/broken.ipynb: not a notebook: invalid JSON at line 1" in proc.stdout
-    assert "unknown setting EVENT_TYPE; did you mean EVENT_TYPES?" in proc.stdout
+    assert "unknown setting EVENT_TYPE (did you mean EVENT_TYPES?)" in proc.stdout
     assert "    ok  notebooks/vm_created.ipynb [VmCreatedEvent (tanzu)]" in proc.stdout
     assert proc.stdout.splitlines()[-1] == "1 passed, 2 failed"
     assert "Traceback" not in proc.stdout + proc.stderr

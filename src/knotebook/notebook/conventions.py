@@ -221,25 +221,30 @@ def _literal_assignments(path: Path, cell: Cell, *, strict: bool) -> dict[str, o
 def _settings(path: Path, cell: Cell) -> Settings:
     values = _literal_assignments(path, cell, strict=True)
     where = f"{path}: cell {cell.number}"
+    problems: list[str] = []  # every problem of the cell, in one error: fix them in one go
+    meant: set[str] = set()
     for key in values:
         if key not in SETTINGS:
             close = difflib.get_close_matches(key.upper(), SETTINGS, n=1)
-            hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(SETTINGS)})"
-            raise NotebookError(f"{where}: unknown setting {key}{hint}")
+            meant.update(close)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(SETTINGS)})"
+            problems.append(f"unknown setting {key}{hint}")
     for key in REQUIRED:
-        if key not in values:
-            raise NotebookError(f"{where}: missing setting {key} ({SETTINGS[key]})")
+        if key not in values and key not in meant:
+            problems.append(f"missing setting {key} ({SETTINGS[key]})")
 
     def text(key: str, default: str = "") -> str:
         value = values.get(key, default)
         if not isinstance(value, str):
-            raise NotebookError(f"{where}: {key} must be a string ({SETTINGS[key]})")
+            problems.append(f"{key} must be a string ({SETTINGS[key]})")
+            return default
         return value
 
     def number(key: str, default: int) -> int:
         value = values.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise NotebookError(f"{where}: {key} must be a whole number >= 0 ({SETTINGS[key]})")
+            problems.append(f"{key} must be a whole number >= 0 ({SETTINGS[key]})")
+            return default
         return value
 
     def names(key: str) -> tuple[str, ...]:
@@ -247,33 +252,36 @@ def _settings(path: Path, cell: Cell) -> Settings:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise NotebookError(f"{where}: {key} must be a list of strings ({SETTINGS[key]})")
+            problems.append(f"{key} must be a list of strings ({SETTINGS[key]})")
+            return ()
         return tuple(value)
 
     name = text("FUNCTION_NAME")
-    if not DNS_1035.match(name) or len(name) > 50:
-        raise NotebookError(
-            f"{where}: FUNCTION_NAME {name!r} must be lowercase letters, digits and '-', "
+    if "FUNCTION_NAME" in values and (not DNS_1035.match(name) or len(name) > 50):
+        problems.append(
+            f"FUNCTION_NAME {name!r} must be lowercase letters, digits and '-', "
             "start with a letter and be at most 50 characters"
         )
     envelope = text("ENVELOPE", "tanzu")
     if envelope not in ENVELOPES:
-        raise NotebookError(f"{where}: ENVELOPE must be 'tanzu' (VEBA >= 0.8) or 'router' (<= 0.7)")
+        problems.append("ENVELOPE must be 'tanzu' (VEBA >= 0.8) or 'router' (<= 0.7)")
     event_types = names("EVENT_TYPES")
-    if not event_types:
-        raise NotebookError(f"{where}: EVENT_TYPES is empty; name at least one vCenter event id")
+    if "EVENT_TYPES" in values and not event_types:
+        problems.append("EVENT_TYPES is empty; name at least one vCenter event id")
     env_vars = names("ENV_VARS")
     from knotebook.project import envfile
 
     for var in env_vars:
         if not envfile.KEY.match(var) or var in envfile.RESERVED:
-            raise NotebookError(f"{where}: ENV_VARS: {var!r} is not a usable variable name")
+            problems.append(f"ENV_VARS: {var!r} is not a usable variable name")
     min_scale, max_scale = number("MIN_SCALE", 0), number("MAX_SCALE", 1)
     if max_scale and max_scale < min_scale:
-        raise NotebookError(f"{where}: MAX_SCALE ({max_scale}) is below MIN_SCALE ({min_scale})")
+        problems.append(f"MAX_SCALE ({max_scale}) is below MIN_SCALE ({min_scale})")
     vcenter = text("VCENTER", "")
     if vcenter not in ("", "simulator"):
-        raise NotebookError(f"{where}: VCENTER must be 'simulator' ({SETTINGS['VCENTER']})")
+        problems.append(f"VCENTER must be 'simulator' ({SETTINGS['VCENTER']})")
+    if problems:  # one line, problems separated by "; "
+        raise NotebookError(f"{where}: " + "; ".join(problems))
     return Settings(
         name=name,
         event_types=event_types,
