@@ -145,6 +145,29 @@ def test_16_import_failure_names_the_exception_and_the_cell(tmp_path):
     assert bootfail.explain(logs[-3:], bundle) == ""  # not the function's: the tail is shown
 
 
+def test_a_line_outside_every_cell_is_named_as_a_line_of_handler_py(tmp_path):
+    """A handler.py edited by hand: a line after the serve section is no cell's."""
+    bundle = tmp_path / "fn"
+    bundle.mkdir()
+    handler = bundle / "handler.py"
+    handler.write_text(
+        "import knotebook.runtime\n\n# %% notebooks/x.ipynb cell 7\n# knotebook: function\n"
+        "def handler(event):\n    return None\n\n\n# %% serve handler(event): ASGI\n"
+        "app = knotebook.runtime.App(handler)\nimport nonexistent_mod\n"
+    )
+    logs = [
+        "Traceback (most recent call last):",
+        f'  File "{handler}", line 11, in <module>',
+        "    import nonexistent_mod",
+        "ModuleNotFoundError: No module named 'nonexistent_mod'",
+    ]
+    assert bootfail.explain(logs, bundle) == (
+        "ModuleNotFoundError: No module named 'nonexistent_mod' (handler.py, line 11)"
+    )
+    assert bootfail.cell_of(handler, 6) == "notebooks/x.ipynb, cell 7, line 3"
+    assert bootfail.cell_of(handler, 10) == bootfail.cell_of(handler, 99) == ""
+
+
 @pytest.mark.slow
 def test_16_try_shows_the_function_exception(project, function_notebook):
     opening = "# knotebook: function\nDATA = open('missing-data.csv').read()\n" + LOGS_ENV1[22:]

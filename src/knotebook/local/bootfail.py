@@ -2,7 +2,8 @@
 
 gunicorn answers a handler.py that raises on import with "Worker failed to boot"; the cause is
 the traceback it logged before. This finds that traceback's exception and its last frame in
-handler.py, and maps the line to the notebook cell through the export's cell markers.
+handler.py, and maps the line to the notebook cell through the export's cell markers (a line
+outside every cell's span, such as one added by hand, is named as a line of handler.py).
 """
 
 from __future__ import annotations
@@ -17,18 +18,28 @@ MARKER = re.compile(r"^# (?:%% (?P<a>.+) cell (?P<c1>\d+)|--- (?P<b>.+), cell (?
 
 
 def cell_of(handler: Path, line: int) -> str:
-    """``notebooks/x.ipynb, cell 8, line 2`` for a line of handler.py; "" when unknown."""
+    """``notebooks/x.ipynb, cell 8, line 2`` for a line of handler.py inside a cell's marked span
+    (from its ``# %%`` marker to the next ``# %%`` line); "" for any other line."""
     try:
         lines = handler.read_text(encoding="utf-8").splitlines()
     except OSError:
         return ""
-    for number in range(min(line, len(lines)) - 1, -1, -1):
+    if not 0 < line <= len(lines):
+        return ""
+    for number in range(line - 1, -1, -1):
         found = MARKER.match(lines[number])
         if found:
             notebook = found.group("a") or found.group("b")
             cell = found.group("c1") or found.group("c2")
             return f"{notebook}, cell {cell}, line {line - number - 1}"
+        if lines[number].startswith("# %%"):  # another section ("# %% serve ..."): no cell's
+            return ""
     return ""
+
+
+def place(handler: Path, line: int) -> str:
+    """The cell a line of handler.py comes from, else ``handler.py, line N`` (an edited file)."""
+    return cell_of(handler, line) or f"{handler.name}, line {line}"
 
 
 def _block(lines: list[str], handler: Path) -> tuple[str, str]:
@@ -38,7 +49,7 @@ def _block(lines: list[str], handler: Path) -> tuple[str, str]:
         frame = FRAME.match(text)
         if frame:
             if Path(frame.group("file")).resolve() == handler:
-                where = cell_of(handler, int(frame.group("line")))
+                where = place(handler, int(frame.group("line")))
             continue
         if text and not text[0].isspace():
             return text.strip(), where
