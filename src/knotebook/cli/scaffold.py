@@ -45,12 +45,15 @@ def init_command(directory: Path, event: str, name: str | None, envelope: str) -
       knotebook init demo
       knotebook init . --event VmPoweredOffEvent --name vm-off
     """
-    from knotebook.scaffold import project
+    from knotebook.scaffold import project, workflow
 
     made = project.create(directory, event=event, name=name, envelope=envelope)
     click.echo(f"Created the knotebook project {_shown(made.root)}/:")
     for rel in made.written:
         click.echo(f"  {rel}")
+    note = workflow.install_for(made.root).note
+    if note:
+        click.echo(note)
     where = _shown(made.root)
     notebook = made.first.path.relative_to(made.root).as_posix()
     steps = [(f"cd {where}", "")] if where != "." else []
@@ -122,7 +125,8 @@ def new_command(
 @click.option(
     "--package",
     metavar="SPEC",
-    help="What the workflow pip-installs [default: knotebook==<version>; -e . in knotebook].",
+    help="What the workflow pip-installs (a git URL, a wheel in the repository) [default: what "
+    "this knotebook was installed from, when CI can reach it; -e . in knotebook].",
 )
 @click.option(
     "--shards",
@@ -149,7 +153,8 @@ def init_ci(path: Path, package: str | None, shards: int, force: bool) -> None:
 
     if path.exists() and not force:
         raise KnotebookError(f"{path} exists; re-run with --force to overwrite it")
-    text = workflow.render(templates.find(Path.cwd()).root, package, shards)
+    root = templates.find(Path.cwd()).root
+    text = workflow.render(root, package, shards)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -157,3 +162,6 @@ def init_ci(path: Path, package: str | None, shards: int, force: bool) -> None:
         raise KnotebookError(f"cannot write {path}: {exc.strerror}") from None
     what = f"{shards} validate --shard jobs, merged reports" if shards > 1 else "validate --junit"
     click.echo(f"Wrote {path}: install, cached {what}, --check-export, upload report")
+    note = workflow.install_for(root, package).note
+    if note:
+        click.echo(note)

@@ -63,7 +63,8 @@ def test_notebooks_validate():
 README = """\
 # {title}
 
-VEBA functions prototyped in Jupyter with [knotebook](https://pypi.org/project/knotebook/).
+VEBA functions prototyped in Jupyter with knotebook (not on PyPI: CI installs it as
+`.github/workflows/knotebook.yml` says; `knotebook init-ci --force --package SPEC` changes that).
 
 ```bash
 knotebook lab                                   # JupyterLab on notebooks/
