@@ -44,6 +44,7 @@ from knotebook.local.broker_events import (
 )
 from knotebook.local.bundle import bundle_for, run
 from knotebook.local.triggers import Trigger
+from knotebook.runtime.limits import MAX_BODY_BYTES
 
 __all__ = [
     "MAX_TTL",
@@ -81,8 +82,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _refuse(self, status: int, reason: str) -> None:
+        """Answer a request whose body is not read, and close the connection after it."""
+        self.close_connection = True
+        self.server.broker.say(f"rejected a request ({status}): {reason}")
+        self._answer(status, {"status": status, "error": reason})
+
+    def _body_length(self) -> int | None:
+        """The declared body length, or ``None`` after answering why it cannot be read."""
+        if self.headers.get("Transfer-Encoding"):
+            self._refuse(411, "send the event with a Content-Length (chunked bodies are refused)")
+            return None
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit():
+            self._refuse(400, f"Content-Length {raw!r} is not a non-negative whole number")
+            return None
+        length, limit = int(raw), MAX_BODY_BYTES
+        if length > limit:
+            self._refuse(413, f"the body ({length} bytes) is over the limit of {limit} bytes")
+            return None
+        return length
+
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = self._body_length()
+        if length is None:
+            return
         body = self.rfile.read(length) if length else b""
         try:
             message = parse(dict(self.headers.items()), body)
