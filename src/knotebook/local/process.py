@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -27,6 +29,7 @@ from knotebook.local import bootfail
 from knotebook.local.ports import free_port, port_free
 from knotebook.project import envfile, secret_files
 from knotebook.project.procfile import web_command as procfile_web_command
+from knotebook.runtime.responses import INSTANCE_HEADER
 
 # The launcher's shell, resolved from knotebook's own PATH: a function.env that sets PATH
 # (PATH=/nope) changes what the web command finds, not whether it can start at all.
@@ -96,6 +99,7 @@ class Server:
     logs: list[str] = field(default_factory=list)
     bundle: Path | None = None
     pump: threading.Thread | None = field(default=None, repr=False)
+    instance: str = ""  # KNOTEBOOK_INSTANCE: the nonce its /healthz echoes
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM (as Knative sends it), then SIGKILL after ``timeout``; returns the exit code."""
@@ -137,16 +141,24 @@ def _pump(stream, logs: list[str], echo: bool | str) -> None:
             sys.stderr.flush()
 
 
-def _ready(url: str) -> bool:
+def ready(url: str, instance: str) -> bool:
+    """``GET /healthz`` answers 200 from the process started with ``instance``: an answer
+    echoing another nonce comes from another function that got the same port."""
     host, port = url.removeprefix("http://").rsplit(":", 1)
     conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=1)
     try:
         conn.request("GET", "/healthz")
-        return conn.getresponse().status == 200
+        response = conn.getresponse()
+        echoed = response.getheader(INSTANCE_HEADER)
+        return response.status == 200 and echoed in (None, instance)
     except OSError:
         return False
     finally:
         conn.close()
+
+
+# gunicorn's line when its port is taken (it retries for ~5 s before giving up)
+BIND_FAILED = re.compile(r"Connection in use|Address already in use")
 
 
 # What an isolated run keeps from the caller's environment: what a container also has (PATH,
@@ -215,10 +227,26 @@ def environment(
     return env
 
 
-def start(
+class PortTaken(KnotebookError):
+    """The web process could not bind its port (another process took it first)."""
+
+
+def start(bundle: Path, *, port: int | None = None, **kwargs: Any) -> Server:
+    """``_start`` on ``port``, or on a free port: a port another process takes between
+    ``free_port()`` and the bind (functions started at once) is replaced by another one."""
+    for attempt in range(3):
+        try:
+            return _start(Path(bundle), port=port or free_port(), **kwargs)
+        except PortTaken:
+            if port or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start(
     bundle: Path,
     *,
-    port: int | None = None,
+    port: int,
     echo: bool | str = False,
     timeout: float = 30.0,
     venv: Path | None = None,
@@ -236,12 +264,11 @@ def start(
     function's name when several run at once). ``host``: the address it listens on (the
     Procfile's all-interfaces bind is rewritten; ``0.0.0.0`` keeps it open).
     """
-    bundle = Path(bundle)
     command = local_command(web_command(bundle), host)
-    if port and not port_free(port, host):
-        raise KnotebookError(f"port {port} on {host} is in use; pick another with --port")
-    port = port or free_port()
+    if not port_free(port, host):
+        raise PortTaken(f"port {port} on {host} is in use; pick another with --port")
     env = environment(bundle, port, venv, extra_env, override_env)
+    instance = env["KNOTEBOOK_INSTANCE"] = secrets.token_hex(8)
     if host not in WILDCARDS and re.match(r"\s*(?:exec\s+)?gunicorn\b", command):
         # gunicorn.conf.py binds 0.0.0.0 (right in a container); GUNICORN_CMD_ARGS overrides
         # the config file (a --bind on the command line was rewritten above)
@@ -259,7 +286,7 @@ def start(
     )
     reach = LOCAL_HOST if host in WILDCARDS else host
     reach = f"[{reach}]" if ":" in reach and not reach.startswith("[") else reach
-    server = Server(f"http://{reach}:{port}", process, bundle=bundle)
+    server = Server(f"http://{reach}:{port}", process, bundle=bundle, instance=instance)
     server.pump = threading.Thread(
         target=_pump, args=(process.stdout, server.logs, echo), daemon=True
     )
@@ -278,7 +305,9 @@ def start(
                 raise KnotebookError(
                     f"{bundle}: web process exited with {process.returncode}: {tail}"
                 )
-            if _ready(server.url):
+            if any(BIND_FAILED.search(line) for line in server.logs):
+                raise PortTaken(f"port {port} on {host} is in use; pick another with --port")
+            if ready(server.url, instance):
                 return server
             time.sleep(0.05)
     except BaseException:  # Ctrl-C while starting: leave nothing behind

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from http import HTTPStatus
 
 from .binding import BadEvent
@@ -11,9 +12,14 @@ from .binding import BadEvent
 Response = tuple[int, list[tuple[str, str]], bytes]
 STATUS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 NO_CONTENT: Response = (204, [], b"")
+# KNOTEBOOK_INSTANCE: a per-start nonce `knotebook run/try` sets; /healthz echoes it so the
+# launcher knows the answer comes from the process it started, not another on the same port.
+INSTANCE = os.environ.get("KNOTEBOOK_INSTANCE", "")
+INSTANCE_HEADER = "x-knotebook-instance"
 HEALTHZ: Response = (
     200,
-    [("content-type", "text/plain; charset=utf-8"), ("content-length", "3")],
+    [("content-type", "text/plain; charset=utf-8"), ("content-length", "3")]
+    + ([(INSTANCE_HEADER, INSTANCE)] if INSTANCE else []),
     b"ok\n",
 )
 

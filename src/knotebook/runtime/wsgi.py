@@ -86,7 +86,8 @@ def create_flask(app: App) -> Any:
 
     @flask.get("/healthz")
     def healthz() -> Any:
-        return Response("ok\n", mimetype="text/plain")
+        status, headers, body = HEALTHZ
+        return Response(body, status=status, headers=headers)
 
     @flask.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
