@@ -90,6 +90,20 @@ def test_a_broken_save_is_reported_and_the_next_good_one_recovers(session):
     session.wait_for("v3 got vm=web-77", stream="stderr", timeout=10)
 
 
+def test_a_save_of_invalid_json_is_reported_and_watching_goes_on(session):
+    """Mid-edit in a text editor: the notebook is not JSON yet; the next save fixes it."""
+    nb = nbformat.read(session.notebook, as_version=4)
+    nb.cells[3].source = HANDLER.format(version="v4")
+    fixed = nbformat.writes(nb)
+    session.notebook.write_text(fixed[: len(fixed) // 2])
+    session.wait_for(lambda out: "invalid JSON" in out, timeout=10)
+    assert session.popen.poll() is None  # a save can fix it: still watching
+    before = len(restarts(session.stdout))
+    session.notebook.write_text(fixed)
+    session.wait_for(lambda out: len(restarts(out)) == before + 1, timeout=20)
+    session.wait_for("v4 got vm=web-77", stream="stderr", timeout=10)
+
+
 def test_ctrl_c_stops_dev_and_its_function(session):
     pids = session.web_pids()
     assert pids
@@ -99,6 +113,22 @@ def test_ctrl_c_stops_dev_and_its_function(session):
     while alive(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert alive(pids) == []
+
+
+def test_dev_started_on_invalid_json_waits_for_the_save_that_fixes_it(tmp_path):
+    root = make_project(tmp_path / "project")
+    notebook = write_function(root, "late", HANDLER.format(version="v1"))
+    good = notebook.read_text()
+    notebook.write_text(good[:200])
+    port = ports.free_port()
+    proc = Proc("dev", "notebooks/late.ipynb", "--port", str(port), "--no-venv", cwd=root)
+    try:
+        proc.wait_for(lambda out: "not a notebook: invalid JSON" in out, timeout=60)
+        assert proc.popen.poll() is None
+        notebook.write_text(good)
+        proc.wait_for("-> 204 No Content", timeout=60)  # served once a save fixed it
+    finally:
+        proc.kill()
 
 
 def test_python_api_dev_session_in_the_background(tmp_path):

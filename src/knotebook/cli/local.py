@@ -210,7 +210,9 @@ def dev(
     Replaces the edit / pack build / docker run / curl / read-logs loop: save the notebook (or
     a template) and within a second or two the bundle is re-exported, the function restarted on
     the same URL, and the last event re-sent (the one `knotebook invoke` sent it last, else
-    --event, else testevent.json). Replies and the function's logs are shown.
+    --event, else testevent.json). Replies and the function's logs are shown. An error a save
+    can fix (a failing cell, a notebook that is not valid JSON yet) is shown and dev keeps
+    watching; the port taken or a path that is not a notebook file ends it (exit 1).
 
     \b
     Examples:
