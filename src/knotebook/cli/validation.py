@@ -17,6 +17,7 @@ import click
 from knotebook.cli.options import CONTEXT, Whole
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
+from knotebook.project import writable
 
 if TYPE_CHECKING:
     from knotebook.validate.runner import RunResult
@@ -127,11 +128,17 @@ def validate(
     from knotebook.validate import reports
     from knotebook.validate.shard import parse
 
+    # a report or a folder that cannot be written fails now, not after every kernel ran
+    for report, option in ((junit, "--junit"), (json_report, "--json")):
+        if report is not None:
+            writable.check_file(report, option)
     if merge_reports:
         if not paths:
             raise click.UsageError("--merge needs the --json reports to merge")
         finish(reports.merge(paths), junit, json_report)
         return
+    if not no_run:
+        writable.check_folder(output_dir, "--output-dir")
     options = validation.Options(
         output_root=output_dir,
         envelope=envelope,

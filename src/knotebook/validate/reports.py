@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from knotebook.errors import KnotebookError
+from knotebook.project.files import write_atomic
 from knotebook.validate.runner import RunResult
 
 RANK = {"notebook": 0, "contract": 1, "export": 2}
@@ -112,8 +113,11 @@ def write(
     written = []
     for target, render in ((junit_path, junit), (json_path, as_json)):
         if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render(results), encoding="utf-8")
+            try:
+                write_atomic(target, render(results))
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+                raise KnotebookError(f"cannot write {target}: {reason}") from None
             written.append(target)
     return written
 
