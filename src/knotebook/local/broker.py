@@ -40,11 +40,11 @@ from knotebook.local.broker_events import (
     EventRecord,
     Message,
     Target,
+    body_length,
     parse,
 )
 from knotebook.local.bundle import bundle_for, run
 from knotebook.local.triggers import Trigger
-from knotebook.runtime.limits import MAX_BODY_BYTES
 
 __all__ = [
     "MAX_TTL",
@@ -82,30 +82,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _refuse(self, status: int, reason: str) -> None:
-        """Answer a request whose body is not read, and close the connection after it."""
-        self.close_connection = True
-        self.server.broker.say(f"rejected a request ({status}): {reason}")
-        self._answer(status, {"status": status, "error": reason})
-
-    def _body_length(self) -> int | None:
-        """The declared body length, or ``None`` after answering why it cannot be read."""
-        if self.headers.get("Transfer-Encoding"):
-            self._refuse(411, "send the event with a Content-Length (chunked bodies are refused)")
-            return None
-        raw = (self.headers.get("Content-Length") or "0").strip()
-        if not raw.isdigit():
-            self._refuse(400, f"Content-Length {raw!r} is not a non-negative whole number")
-            return None
-        length, limit = int(raw), MAX_BODY_BYTES
-        if length > limit:
-            self._refuse(413, f"the body ({length} bytes) is over the limit of {limit} bytes")
-            return None
-        return length
-
     def do_POST(self) -> None:
-        length = self._body_length()
-        if length is None:
+        try:
+            length = body_length(self.headers)
+        except BadEvent as exc:  # the body is not read: the connection cannot carry another
+            self.close_connection = True
+            self.server.broker.say(f"rejected a request ({exc.status}): {exc}")
+            self._answer(exc.status, {"status": exc.status, "error": str(exc)})
             return
         body = self.rfile.read(length) if length else b""
         try:

@@ -4,11 +4,13 @@ as sent) and the attempts, dispatches and event records of its deliveries."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.message import Message as Headers
 from typing import Any
 
 from knotebook.errors import KnotebookError
 from knotebook.local.triggers import Trigger
 from knotebook.runtime import binding
+from knotebook.runtime.limits import MAX_BODY_BYTES
 
 MAX_TTL = 255
 TTL = "knativebrokerttl"
@@ -19,6 +21,18 @@ class BadEvent(KnotebookError):
     def __init__(self, reason: str, status: int = 400) -> None:
         super().__init__(reason)
         self.status = status
+
+
+def body_length(headers: Headers) -> int:
+    """The request body's declared length; BadEvent (400, 411, 413) when it cannot be read."""
+    if headers.get("Transfer-Encoding"):
+        raise BadEvent("send the event with a Content-Length (chunked bodies are refused)", 411)
+    raw = (headers.get("Content-Length") or "0").strip()
+    if not raw.isdigit():
+        raise BadEvent(f"Content-Length {raw!r} is not a non-negative whole number")
+    if int(raw) > MAX_BODY_BYTES:
+        raise BadEvent(f"the body ({raw} bytes) is over the limit of {MAX_BODY_BYTES} bytes", 413)
+    return int(raw)
 
 
 @dataclass
