@@ -95,22 +95,28 @@ def credentials(
 
 def connect(creds: Credentials) -> Any:
     """A pyVmomi ServiceInstance (one line on failure, never a traceback)."""
-    from pyVim.connect import SmartConnect
+    from pyVim.connect import SmartStubAdapter
     from pyVmomi import vim
 
     parts = urlsplit(creds.url)
     scheme = parts.scheme or "https"
     port = parts.port or (443 if scheme == "https" else 80)
     try:
-        return SmartConnect(
-            protocol=scheme,
+        # SmartConnect's stub (and its pooled socket) is lost when the login fails: we log in on
+        # a stub of our own, closed on failure (else an unclosed SSLSocket at garbage collection)
+        stub = SmartStubAdapter(
             host=parts.hostname or "localhost",
-            port=port,
+            port=port if scheme == "https" else -port,  # pyVmomi: a negative port is plain HTTP
             path=parts.path or "/sdk",
-            user=creds.user,
-            pwd=creds.password,
             disableSslCertValidation=creds.insecure,
         )
+        si = vim.ServiceInstance("ServiceInstance", stub)
+        try:
+            si.content.sessionManager.Login(creds.user, creds.password)
+        except BaseException:
+            stub.DropConnections()
+            raise
+        return si
     except vim.fault.InvalidLogin as exc:
         raise KnotebookError(f"{creds.url}: login failed for {creds.user}") from exc
     except OSError as exc:
