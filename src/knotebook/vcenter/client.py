@@ -112,7 +112,8 @@ def connect(creds: Credentials) -> Any:
         )
         si = vim.ServiceInstance("ServiceInstance", stub)
         try:
-            si.content.sessionManager.Login(creds.user, creds.password)
+            sessions: Any = si.content.sessionManager  # the stubs: Optional, locale required
+            sessions.Login(creds.user, creds.password)
         except BaseException:
             stub.DropConnections()
             raise
