@@ -84,8 +84,8 @@ def vcsim_command(
     """Run govmomi's vCenter simulator on 127.0.0.1 until Ctrl-C.
 
     The first use builds it from Debian's golang-go and golang-github-vmware-govmomi-dev
-    (offline, about 30 s). Power a VM off with pyVmomi or govc and `knotebook source` turns the
-    event into the CloudEvent VEBA would deliver.
+    (offline, once: about a minute, more on a busy machine). Power a VM off with pyVmomi or
+    govc and `knotebook source` turns the event into the CloudEvent VEBA would deliver.
 
     \b
     Examples:

@@ -125,7 +125,10 @@ def _build(target: Path, say: Callable[[str], None]) -> None:
             "GOCACHE": str(Path(tmp) / "gocache"),  # ~150 MB, needed once: dropped after
         }
         total = _dependencies(go, env, src)
-        say(f"Building the vCenter simulator from Debian's govmomi (first use; {total} packages)")
+        say(
+            f"Building the vCenter simulator from Debian's govmomi (first use; {total} packages,"
+            " about a minute)"
+        )
         out = Path(tmp) / BINARY
         proc = subprocess.Popen(
             [go, "build", "-v", "-trimpath", "-o", str(out), "."],
