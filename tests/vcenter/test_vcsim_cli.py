@@ -62,3 +62,10 @@ def test_the_build_time_is_stated_alike_and_not_as_a_promise(cli):
     help_text = " ".join(cli("vcsim", "--help").output.split())
     assert "once: about a minute, more on a busy machine" in help_text
     assert "about 30 s" not in help_text
+
+
+def test_a_word_for_a_count_says_what_is_expected(cli):
+    result = cli("vcsim", "--vms", "x")
+    assert result.exit_code == 2
+    assert "'x' is not a whole number (0 or more)" in result.output
+    assert "integer range" not in result.output
