@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+
+import psutil
 import pytest
 from conftest import make_project
 
@@ -43,3 +47,40 @@ def test_a_port_taken_between_choice_and_bind_moves_to_another(bundle, first, mo
         assert not process.ready(second.url, first.instance)
     finally:
         second.stop()
+
+
+def _group(command: str) -> process.Server:
+    """A real process group led by ``bash -c command``, output piped as ``start`` does."""
+    popen = subprocess.Popen(
+        [process.BASH, "-c", command],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return process.Server("http://127.0.0.1:1", popen)
+
+
+def test_stop_closes_the_output_pipe():
+    server = _group("exec sleep 60")
+    assert server.stop() == -signal.SIGTERM
+    assert server.process.stdout is not None and server.process.stdout.closed
+
+
+def test_stop_kills_a_worker_left_when_its_leader_was_already_reaped():
+    server = _group("sleep 60 & echo $!; exit 0")
+    assert server.process.stdout is not None
+    worker = int(server.process.stdout.readline())
+    left = psutil.Process(worker)
+    server.process.wait()  # reaped before stop(), as start() does when the process exits
+    server.stop()
+    left.wait(timeout=5)  # psutil.TimeoutExpired if the worker outlived stop()
+
+
+def test_stop_signals_no_group_once_the_leader_is_reaped_and_the_group_empty(monkeypatch):
+    server = _group("exit 3")
+    server.process.wait()
+    signalled: list[int] = []
+    monkeypatch.setattr(process.os, "killpg", lambda pgid, sig: signalled.append(pgid))
+    assert server.stop() == 3
+    assert signalled == []  # its id may belong to another group by now

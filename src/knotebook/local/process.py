@@ -102,22 +102,42 @@ class Server:
     instance: str = ""  # KNOTEBOOK_INSTANCE: the nonce its /healthz echoes
 
     def stop(self, timeout: float = 10.0) -> int:
-        """SIGTERM (as Knative sends it), then SIGKILL after ``timeout``; returns the exit code."""
-        if self.process.poll() is None:
+        """SIGTERM (as Knative sends it), then SIGKILL after ``timeout``; returns the exit code.
+
+        The group is signalled only while its leader is unreaped (a zombie keeps its pid, the
+        group's id, from being reused) or while the group still has members."""
+        pid = self.process.pid
+        if self.process.returncode is None:
             with suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
+                os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while not self._exited() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if not self._exited():
                 with suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        # whatever the group still holds (workers of a master that was killed) goes too
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+                    os.killpg(pid, signal.SIGKILL)
+            # whatever the group still holds (workers of a master that was killed) goes too
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            self.process.wait()
+        elif group_pids(pid):  # reaped earlier: its id stays the group's only while one lives
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
         if self.pump is not None:
             self.pump.join(2)  # so ``logs`` holds every line the process wrote
+        if self.process.stdout is not None and (self.pump is None or not self.pump.is_alive()):
+            self.process.stdout.close()
         return self.process.returncode
+
+    def _exited(self) -> bool:
+        """The leader has exited, left unreaped (``WNOWAIT``) until the group is killed."""
+        if self.process.returncode is not None:
+            return True
+        try:
+            found = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:  # reaped elsewhere
+            return True
+        return found is not None
 
     @property
     def port(self) -> int:
