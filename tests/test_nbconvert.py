@@ -83,3 +83,33 @@ def test_nbconvert_stdout_writes_nothing(project):
     proc = nbconvert("notebooks/vm_created.ipynb", "--stdout", cwd=project)
     assert "def handler(event):" in proc.stdout
     assert not (project / "export").exists()
+
+
+SECRET_SETTINGS = """# knotebook: settings
+FUNCTION_NAME = "vm-attr"
+EVENT_TYPES = ["VmCreatedEvent"]
+SECRET = "vcconfig-secret"
+SECRET_FILES = {"VCCONFIG_SECRET": "vcconfig.json"}
+"""
+SECRET_HANDLER = """# knotebook: function
+def handler(event):
+    return None
+"""
+
+
+def test_nbconvert_and_export_write_the_same_bundle_with_secret_files(
+    write_notebook, project, tmp_path
+):
+    """One export function: nbconvert writes k8s/secrets/ too (the kustomization names it)."""
+    (project / "notebooks" / "vcconfig.json").write_text('{"vcenter_user": "svc"}\n')
+    params = ('EVENT = "VmCreatedEvent"', ["parameters"])
+    write_notebook("vm_attr.ipynb", SECRET_SETTINGS, params, SECRET_HANDLER)
+    nbconvert("notebooks/vm_attr.ipynb", "--output-dir", str(tmp_path / "nb"), cwd=project)
+    run = run_knotebook(
+        "export", "notebooks/vm_attr.ipynb", "-o", str(tmp_path / "cli"), cwd=project
+    )
+    assert run.returncode == 0, run.stderr
+    via_nbconvert = tree_bytes(tmp_path / "nb" / "vm-attr")
+    assert "k8s/secrets/VCCONFIG_SECRET" in via_nbconvert
+    assert via_nbconvert == tree_bytes(tmp_path / "cli" / "vm-attr")
+    assert not (tmp_path / "nb" / "vm-attr" / "handler").exists()

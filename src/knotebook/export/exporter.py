@@ -223,13 +223,31 @@ def export(
     path = Path(notebook_path)
     function = notebook.read(path)
     root = project_root(path.resolve().parent)
-    label = notebook_label(path, root)
-    files = render(function, root, label)
     assert function.settings is not None
     base = Path(output_dir) if output_dir is not None else root / "export"
     if base.exists() and not base.is_dir():
         raise ExportError(f"{base} is not a directory")
-    directory = base / function.settings.name
+    return export_function(function, root, base / function.settings.name, force=force)
+
+
+def export_function(
+    function: FunctionNotebook,
+    root: Path,
+    directory: Path,
+    *,
+    force: bool = False,
+    label: str | None = None,
+) -> ExportResult:
+    """Write ``function``'s whole bundle into ``directory``: every export path calls this.
+
+    The files, the requirements check, the edit guard, ``function.env`` and the secret files
+    (``k8s/secrets/``) the kustomization names: ``knotebook export``, ``jupyter nbconvert``
+    and ``%knotebook export`` write the same bytes.
+    """
+    path = function.path
+    label = label if label is not None else notebook_label(path, root)
+    files = render(function, root, label)
+    assert function.settings is not None
     warning = requirements.check(
         files["requirements.txt"].decode("utf-8"),
         _shown(templates.find(root).path("requirements.txt")),

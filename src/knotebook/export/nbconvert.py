@@ -2,14 +2,16 @@
 
 The bundle is written the way ``knotebook export`` writes it: the same edit guard (a generated
 file the user edited is not overwritten; ``--KnotebookExporter.force=True`` overrides it), the
-same atomic writes, ``.knotebook.json`` and ``k8s/function.env``. nbconvert's writer then
-writes the main output, ``handler.py``, again with the same bytes. Without ``--output-dir``
+same atomic writes, ``.knotebook.json``, ``k8s/function.env`` and ``k8s/secrets/``: one
+function (``exporter.export_function``) writes both. nbconvert's own writer gets the null
+device, so handler.py is not written twice (nor in place). Without ``--output-dir``
 the bundle goes to the project's ``export/`` folder, as ``knotebook export`` does. With
 ``--stdout`` nothing is written: ``handler.py`` goes to standard output.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +48,21 @@ class KnotebookExporter(Exporter):
         path = folder / f"{name}.ipynb"
         function = notebook.from_node(nb_copy, path)
         root = project_root(folder)
-        label = exporter.notebook_label(path, root)
-        files = exporter.render(function, root, label)
         assert function.settings is not None
         bundle = function.settings.name
         build_directory = self.config.get("FilesWriter", {}).get("build_directory")
         directory = Path(build_directory) / bundle if build_directory else root / "export" / bundle
-        if self._writes_files():
-            exporter.write(
-                files,
-                directory,
-                env=exporter.env_file(function),
-                notebook_label=label,
-                root=root,
-                force=self.force,
-            )
-        resources["unique_key"] = f"{bundle if build_directory else directory}/handler"
-        resources["output_extension"] = ".py"
-        return files["handler.py"].decode("utf-8"), resources
+        if not self._writes_files():  # --stdout and other writers: handler.py is the output
+            files = exporter.render(function, root, exporter.notebook_label(path, root))
+            resources["unique_key"] = f"{bundle if build_directory else directory}/handler"
+            resources["output_extension"] = ".py"
+            return files["handler.py"].decode("utf-8"), resources
+        result = exporter.export_function(function, root, directory, force=self.force)
+        self.log.info("Wrote the bundle %s", directory)
+        # The bundle, handler.py included, is written (atomically) above; nbconvert's
+        # FilesWriter would write handler.py again in place (truncate, then write), so its copy
+        # of the output goes to the null device.
+        resources["unique_key"] = os.devnull
+        resources["output_extension"] = ""
+        resources["output_suffix"] = ""
+        return (result.directory / "handler.py").read_text(encoding="utf-8"), resources

@@ -113,8 +113,8 @@ def export(
         unchanged = tuple(sorted(n for n in planned if before.get(n) == planned[n]))
         removed: tuple[str, ...] = ()
     else:
-        result = exporter.write(
-            files, directory, env=env, notebook_label=kf.label, root=kf.root, force=force
+        result = exporter.export_function(
+            kf.function, kf.root, directory, force=force, label=kf.label
         )
         written, unchanged, removed = result.written, result.unchanged, result.removed
     diffs = {
