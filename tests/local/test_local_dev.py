@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import threading
 import time
 
 import nbformat
@@ -156,3 +159,30 @@ def test_python_api_dev_session_in_the_background(tmp_path):
         assert session.stop() == 0
     assert alive(process.group_pids(pid) + process.group_pids(last)) == []
     assert any(line.startswith("Restarted in ") for line in lines)
+
+
+def test_stop_while_a_save_is_starting_the_function_leaves_nothing_running(tmp_path, monkeypatch):
+    """The watcher thread may still be in process.start when stop() gives up joining it: the
+    server it starts then must be stopped, not assigned to the session afterwards."""
+    project = make_project(tmp_path / "p")
+    dev = local.DevSession(project / "notebooks" / "vm_created.ipynb", isolated=False)
+    started: list[process.Server] = []
+    entered = threading.Event()
+
+    def slow_start(bundle, **_kwargs):  # a real process, started once stop() has begun
+        entered.set()
+        assert dev._stopping.wait(10)
+        popen = subprocess.Popen(
+            [process.BASH, "-c", "exec sleep 60"], stdout=subprocess.PIPE, start_new_session=True
+        )
+        started.append(process.Server("http://127.0.0.1:1", popen))
+        return started[-1]
+
+    monkeypatch.setattr(process, "start", slow_start)
+    building = threading.Thread(target=dev._build, kwargs={"first": True})
+    building.start()
+    assert entered.wait(60)
+    dev.stop()
+    building.join(10)
+    assert dev.server is None
+    assert [s.process.poll() for s in started] == [-signal.SIGTERM]

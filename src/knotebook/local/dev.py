@@ -68,6 +68,9 @@ class DevSession:
         self.restarts: list[float] = []  # seconds from a detected save to serving again
         self.answers: list[delivery.Delivery] = []
         self._stopping = threading.Event()
+        # held while the server is replaced or stopped: stop() never misses a server that a
+        # build in the watcher thread is starting
+        self._lock = threading.Lock()
         self._changes: Iterator[set[tuple[watchfiles.Change, str]]] | None = None
 
     # -- what is watched ---------------------------------------------------------------------
@@ -118,7 +121,8 @@ class DevSession:
             if self.server is not None and self.server.process.poll() is not None:
                 code = self.server.process.returncode
                 self._say(f"The function exited with {code}; waiting for the next save.")
-                self._stop_server()
+                with self._lock:
+                    self._stop_server()
             if changes:
                 names = ", ".join(sorted({Path(path).name for _change, path in changes}))
                 self._say(f"Saved: {names}")
@@ -138,7 +142,8 @@ class DevSession:
         if thread is not None:
             thread.join(30)
             del self._thread
-        return self._stop_server()
+        with self._lock:  # a build still starting (the join timed out) finishes first
+            return self._stop_server()
 
     # -- internals ---------------------------------------------------------------------------
     def _stop_server(self, *, forget: bool = True) -> int | None:
@@ -171,23 +176,30 @@ class DevSession:
             venv = None
             if self.isolated:
                 venv = venvs.ensure(self.bundle / "requirements.txt", progress=self._say)
-            self._stop_server(forget=False)  # same URL again: keep its last event
-            self.server = process.start(
-                self.bundle,
-                port=self.port,
-                host=self.host,
-                echo=self.echo,
-                venv=venv,
-                extra_env=service_env(self.bundle),
-            )
+            with self._lock:
+                if self._stopping.is_set():
+                    return False
+                self._stop_server(forget=False)  # same URL again: keep its last event
+                server = process.start(
+                    self.bundle,
+                    port=self.port,
+                    host=self.host,
+                    echo=self.echo,
+                    venv=venv,
+                    extra_env=service_env(self.bundle),
+                )
+                if self._stopping.is_set():  # stop() came while it started
+                    server.stop()
+                    return False
+                self.server = server
         except KnotebookError as exc:
             self._say(f"Error: {exc}")
             self._say("Waiting for the next save...")
             return False
         seconds = time.monotonic() - started
-        runstate.record(self.bundle.resolve().name, self.server.url, self.bundle, kind="dev")
+        runstate.record(self.bundle.resolve().name, server.url, self.bundle, kind="dev")
         if first:
-            self._say(f"Serving {self.bundle.name} at {self.server.url}/ ({seconds:.2f} s)")
+            self._say(f"Serving {self.bundle.name} at {server.url}/ ({seconds:.2f} s)")
         else:
             self._say(f"Restarted in {seconds:.2f} s")
         self._send()
@@ -209,7 +221,8 @@ class DevSession:
         return event, self.mode
 
     def _send(self) -> None:
-        assert self.server is not None
+        if self.server is None:  # stopped meanwhile
+            return
         try:
             event, mode = self._event()
             answer = delivery.send(self.server.url + "/", event, mode)
