@@ -31,5 +31,4 @@ def lab_command(target: Path, port: int | None, timeout: float) -> None:
       knotebook lab
       knotebook lab notebooks/vm_created.ipynb --port 8899
     """
-    process = server.serve(target, port, timeout, say)
-    sys.exit(process.wait())
+    sys.exit(server.serve(target, port, timeout, say))

@@ -81,13 +81,12 @@ def lab_url(port: int, token: str, notebook: str | None = None) -> str:
     return f"http://{HOST}:{port}{path}?token={token}"
 
 
-def serve(
-    target: Path, port: int | None, timeout: float, say: Callable[[str], None]
-) -> subprocess.Popen[bytes]:
-    """Start JupyterLab on ``target`` (a folder or a notebook) and wait until it answers.
+def serve(target: Path, port: int | None, timeout: float, say: Callable[[str], None]) -> int:
+    """Run JupyterLab on ``target`` (a folder or a notebook) until it exits; its exit status.
 
     ``say`` gets the progress and, once the server is ready, the URL with its token. Ctrl-C and
-    SIGTERM reach JupyterLab, which shuts down; the caller waits for the returned process.
+    SIGTERM reach JupyterLab, which shuts down; the caller's signal handlers are restored on
+    return, and JupyterLab never outlives the call.
     """
     notebook = None
     if target.suffix == ".ipynb":
@@ -112,21 +111,36 @@ def serve(
     say(f"Starting JupyterLab on {folder} ({' '.join(command[:2])}) ...")
     process = subprocess.Popen(command, env=env)
     # Ctrl-C reaches JupyterLab directly (same process group): it asks, then shuts down.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())
-    deadline = time.monotonic() + timeout
-    while not ready(port, token):
-        if process.poll() is not None:
-            raise KnotebookError(f"JupyterLab exited with status {process.returncode}")
-        if time.monotonic() > deadline:
-            process.terminate()
-            raise KnotebookError(f"JupyterLab did not answer on port {port} in {timeout:.0f} s")
-        time.sleep(0.2)
-    url = lab_url(port, token, notebook)
-    bar = "-" * min(len(url), 100)
-    print(
-        f"\n{bar}\nJupyterLab is running on {folder} (localhost only). Open:\n\n    {url}\n\n"
-        f"Press Ctrl-C twice to stop it.\n{bar}\n",
-        flush=True,
-    )
-    return process
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready(port, token):
+            if process.poll() is not None:
+                raise KnotebookError(f"JupyterLab exited with status {process.returncode}")
+            if time.monotonic() > deadline:
+                raise KnotebookError(f"JupyterLab did not answer on port {port} in {timeout:.0f} s")
+            time.sleep(0.2)
+        url = lab_url(port, token, notebook)
+        bar = "-" * min(len(url), 100)
+        print(
+            f"\n{bar}\nJupyterLab is running on {folder} (localhost only). Open:\n\n    {url}\n\n"
+            f"Press Ctrl-C twice to stop it.\n{bar}\n",
+            flush=True,
+        )
+        return process.wait()
+    finally:
+        _end(process)
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """Terminate, give it 10 s to shut down, then kill; always reaped."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
