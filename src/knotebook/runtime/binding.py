@@ -34,6 +34,12 @@ from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.v03.event import CloudEvent as CloudEventV03
 from cloudevents.core.v1.event import CloudEvent
 
+try:  # orjson parses an event 3-4x faster than json; optional (requirements.txt installs it)
+    from orjson import JSONDecodeError as _FastError
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - a checkout without orjson installed
+    _fast_loads = None  # type: ignore[assignment]
+
 STRUCTURED = "application/cloudevents+json"
 JSON = "application/json"
 REQUIRED = ("id", "source", "type", "specversion")
@@ -61,6 +67,7 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
 ).fullmatch
 _INT32 = range(-(2**31), 2**31)
+_BOOL_STR = (bool, str)
 # printable ASCII except space, '"' and '%' travel as-is in headers (HTTP binding 3.1.3.2)
 _SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in ' "%')
 _PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
@@ -93,6 +100,21 @@ class EventV03(CloudEventV03):
         self._data = data
 
 
+_LONG_NUMBER = re.compile(rb"[0-9]{19}").search  # orjson reads integers past 64 bits as floats
+
+
+def loads(body: bytes) -> Any:
+    """``json.loads``, exactly: orjson first; whatever it refuses (NaN, lone surrogates, a BOM,
+    invalid input) goes to json, which decides and words the error, and so does a body with a
+    run of 19+ digits (an integer orjson could turn into a float)."""
+    if _fast_loads is not None and not _LONG_NUMBER(body):
+        try:
+            return _fast_loads(body)
+        except _FastError:
+            pass
+    return json.loads(body)
+
+
 # -- media types ---------------------------------------------------------------------------------
 def media_type(content_type: str | None) -> str:
     """The media type of a Content-Type, without parameters, lower case."""
@@ -123,7 +145,7 @@ def decode_data(content_type: str | None, body: bytes) -> Any:
     media = media_type(content_type)
     if not media or is_json(media):
         try:
-            return json.loads(body)
+            return loads(body)
         except (ValueError, RecursionError):
             raise BadEvent(
                 f"data is not valid JSON but its content type is {media or 'JSON (implied)'}"
@@ -190,7 +212,7 @@ def check(attributes: dict[str, Any], decode: bool = True) -> type[Event] | type
             raise BadEvent(
                 f"attribute name {name!r} is not valid: use lower-case letters and digits"
             )
-        elif isinstance(value, bool | str):
+        elif isinstance(value, _BOOL_STR):
             continue
         elif isinstance(value, int):
             if value not in _INT32:
@@ -261,7 +283,7 @@ def binary(
 def structured(body: bytes, decode: bool = True) -> BaseCloudEvent:
     """Structured mode, JSON format: the whole event in the body."""
     try:
-        envelope = json.loads(body)
+        envelope = loads(body)
     except UnicodeDecodeError:
         raise BadEvent("structured event is not UTF-8 JSON") from None
     except ValueError as exc:

@@ -23,6 +23,19 @@ class Formatter(logging.Formatter):
             self._cache = (second, stamp)
         return f"{stamp},{int(record.msecs):03d}"
 
+    def format(self, record: logging.LogRecord) -> str:
+        """FORMAT written out: the same text as ``logging.Formatter.format``, without its
+        ``%``-formatting of the record's whole ``__dict__`` per line. Records with a traceback
+        or stack, and other formats, take the standard path."""
+        if self._fmt is not FORMAT or record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record)
+        return (
+            f"{record.asctime} {record.levelname} {record.name} {record.threadName} : "
+            f"{record.message}"
+        )
+
 
 def configure(name: str) -> logging.Logger:
     """Log to stdout at LOG_LEVEL (INFO) unless logging is set up already; the app's logger."""
