@@ -10,7 +10,8 @@ from typing import Any
 
 from knotebook.local import delivery, process, venvs
 from knotebook.local.bundle import bundle_for, check_env
-from knotebook.notebook.masking import MIN_LENGTH, mask_text
+from knotebook.notebook.masking import file_secrets, longest_first, mask_text
+from knotebook.project import secret_files
 
 
 @dataclass
@@ -43,8 +44,9 @@ def try_bundle(
     each of ``modes``, stop it. ``show`` gets what happens, with k8s/function.env's values
     masked; ``progress`` the venv's preparation. Ctrl-C stops the function at once."""
     bundle = bundle_for(path, progress=show)
-    secrets = sorted(
-        (v for v in check_env(bundle).values() if len(v) >= MIN_LENGTH), key=len, reverse=True
+    files = secret_files.read(bundle)  # SECRET_FILES: variables of the function too
+    secrets = longest_first(
+        [*check_env(bundle).values(), *(v for text in files.values() for v in file_secrets(text))]
     )
 
     def masked(text: str) -> None:
