@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from knotebook.cli.options import CONTEXT, PORT, say
+from knotebook.cli.options import CONTEXT, PORT, Seconds, say
 from knotebook.lab import server
 
 
@@ -17,7 +17,11 @@ from knotebook.lab import server
 )
 @click.option("--port", type=PORT, help="Port on 127.0.0.1 [default: 8888 or the next free one].")
 @click.option(
-    "--timeout", default=120.0, show_default=True, help="Seconds to wait for JupyterLab to answer."
+    "--timeout",
+    type=Seconds(0, "a number of seconds", min_open=True),
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait for JupyterLab to answer.",
 )
 def lab_command(target: Path, port: int | None, timeout: float) -> None:
     """Start JupyterLab on notebooks/ (or TARGET, a folder or a notebook), bound to localhost.

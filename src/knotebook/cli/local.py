@@ -144,7 +144,7 @@ def load(
 @event_options
 @click.option(
     "--timeout",
-    type=Seconds(0, "a number of seconds"),
+    type=Seconds(0, "a number of seconds", min_open=True),
     default=30.0,
     show_default=True,
     help="Seconds.",

@@ -35,11 +35,13 @@ class Whole(click.IntRange):
 
 
 class Seconds(click.FloatRange):
-    """A non-negative number (of seconds, or a factor)."""
+    """A number (of seconds, or a factor) of at least ``min`` (above it: ``min_open``)."""
 
-    def __init__(self, min: float = 0, what: str = "a number") -> None:
-        super().__init__(min)
-        self.what = f"{what} ({min} or more)"
+    def __init__(self, min: float = 0, what: str = "a number", *, min_open: bool = False) -> None:
+        super().__init__(min, min_open=min_open)  # min_open: more than min (a timeout of 0)
+        self.what = (
+            f"{what} ({'more than ' if min_open else ''}{min}{'' if min_open else ' or more'})"
+        )
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, float | int):
