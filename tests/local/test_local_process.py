@@ -84,3 +84,16 @@ def test_stop_signals_no_group_once_the_leader_is_reaped_and_the_group_empty(mon
     monkeypatch.setattr(process.os, "killpg", lambda pgid, sig: signalled.append(pgid))
     assert server.stop() == 3
     assert signalled == []  # its id may belong to another group by now
+
+
+def test_every_start_sets_the_services_literal_env(tmp_path):
+    """run, try, dev, broker and validate all start through process.start: one place."""
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "service.yaml").write_text(
+        "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: f}\n"
+        "spec:\n  template:\n    spec:\n      containers:\n        - image: f\n"
+        "          env:\n            - name: FROM_SERVICE\n              value: svc\n"
+    )
+    (tmp_path / "k8s" / "function.env").write_text("FROM_FILE=file\n")
+    env = process.environment(tmp_path, 8080, venv=tmp_path / "venv")
+    assert (env["FROM_SERVICE"], env["FROM_FILE"]) == ("svc", "file")

@@ -35,10 +35,10 @@ from knotebook.local.bundle import (
     choose_port,
     default_event,
     run,
-    service_env,
     target_url,
 )
 from knotebook.local.dev import DevSession
+from knotebook.local.service import service_env
 
 __all__ = [
     "DEFAULT_PORT",

@@ -29,7 +29,7 @@ import watchfiles
 
 from knotebook.errors import KnotebookError
 from knotebook.local import delivery, ports, process, runstate, venvs
-from knotebook.local.bundle import check_env, choose_port, service_env
+from knotebook.local.bundle import check_env, choose_port
 from knotebook.project import templates
 from knotebook.project.paths import env_file_of
 from knotebook.runtime import binding
@@ -186,7 +186,6 @@ class DevSession:
                     host=self.host,
                     echo=self.echo,
                     venv=venv,
-                    extra_env=service_env(self.bundle),
                 )
                 if self._stopping.is_set():  # stop() came while it started
                     server.stop()

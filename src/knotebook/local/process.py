@@ -27,6 +27,7 @@ import psutil
 from knotebook.errors import KnotebookError
 from knotebook.local import bootfail
 from knotebook.local.ports import free_port, port_free
+from knotebook.local.service import service_env
 from knotebook.project import envfile, secret_files
 from knotebook.project.procfile import web_command as procfile_web_command
 from knotebook.runtime.responses import INSTANCE_HEADER
@@ -217,7 +218,8 @@ def environment(
     """The web process's environment: ``k8s/function.env`` (strict), PORT, Knative's K_*.
 
     Without ``venv``: on top of ours. With ``venv`` (isolated, as in a container): only the
-    ``PASSTHROUGH`` variables of ours, then ``extra`` (the Service's literal ``env``), the env
+    ``PASSTHROUGH`` variables of ours, then the Service's literal ``env`` (``service_env``, for
+    every start), ``extra``, the env
     file, PORT and K_*.
     """
     env_path = bundle / "k8s" / "function.env"
@@ -226,7 +228,7 @@ def environment(
         base = dict(os.environ)
     else:
         base = {k: v for k, v in os.environ.items() if k in PASSTHROUGH or k.startswith("LC_")}
-    env = {**base, **(extra or {}), **values, **(override or {})}
+    env = {**base, **service_env(bundle), **(extra or {}), **values, **(override or {})}
     env.update(PORT=str(port), PYTHONUNBUFFERED="1")
     service = bundle.resolve().name
     env.update(K_SERVICE=service, K_CONFIGURATION=service, K_REVISION=f"{service}-00001")
@@ -278,7 +280,7 @@ def _start(
 
     ``venv``: run with that virtual environment (``knotebook.venvs.ensure``) instead of this
     interpreter's packages, and an environment like a container's (``environment``);
-    ``extra_env``: variables the Service sets (``env`` of k8s/service.yaml); ``override_env``:
+    ``extra_env``: more variables (the Service's literal ``env`` is always set); ``override_env``:
     variables that win over k8s/function.env too (validation's stand-ins). ``echo``: copy
     the process's output to stderr as it comes (a string: with that prefix, e.g. the
     function's name when several run at once). ``host``: the address it listens on (the
