@@ -201,15 +201,20 @@ def save_cmd(event_id: str, output: Path, mode: str, force: bool, **opts: Any) -
         payload = envelopes.to_binary(event)[1] + b"\n"
     else:
         payload = envelopes.to_structured(event)
+    exists = f"{output} exists; choose another --output or re-run with --force"
     if output.exists() and not force:
         if output.is_file() and output.read_bytes() == payload:
             click.echo(f"{output} is already this event", err=True)
             return
-        raise KnotebookError(f"{output} exists; choose another --output or re-run with --force")
+        raise KnotebookError(exists)
     if not output.parent.is_dir():  # a typo in the folder makes no folders
         raise KnotebookError(f"cannot write {output}: no folder {output.parent}")
     try:
-        write_atomic(output, payload)  # a reader never sees half an event
+        # a reader never sees half an event; without --force, a file that appeared since the
+        # check above is not replaced either
+        write_atomic(output, payload, exclusive=not force)
+    except KnotebookError:
+        raise KnotebookError(exists) from None
     except OSError as exc:
         raise KnotebookError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output} ({event.get_type()}, id {event.get_id()})", err=True)

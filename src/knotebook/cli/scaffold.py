@@ -10,6 +10,7 @@ from knotebook.cli.options import CONTEXT, Whole
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
 from knotebook.project import templates
+from knotebook.project.files import write_atomic
 
 
 def _next(steps: list[tuple[str, str]]) -> None:
@@ -156,8 +157,9 @@ def init_ci(path: Path, package: str | None, shards: int, force: bool) -> None:
     root = templates.find(Path.cwd()).root
     text = workflow.render(root, package, shards)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text, exclusive=not force)  # never over a file made since the check
+    except KnotebookError:
+        raise KnotebookError(f"{path} exists; re-run with --force to overwrite it") from None
     except OSError as exc:
         raise KnotebookError(f"cannot write {path}: {exc.strerror}") from None
     what = f"{shards} validate --shard jobs, merged reports" if shards > 1 else "validate --junit"

@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 from knotebook.errors import ExportError
 from knotebook.notebook import cells
 from knotebook.project import cache
+from knotebook.project.files import write_atomic
 
 PYTHON = "3.13"  # the bundle's .python-version
 IMPORTED = "# Imported by the function cells (versions installed where knotebook exported):"
@@ -141,8 +142,7 @@ def check(text: str, base_path: str, *, label: str = "the function") -> str:
                 item["metadata"]["name"]: item["metadata"]["version"]
                 for item in resolved.get("install", [])
             }
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.write_text(json.dumps({"python": PYTHON, "resolved": pins}, sort_keys=True))
+            write_atomic(stamp, json.dumps({"python": PYTHON, "resolved": pins}, sort_keys=True))
             return ""
         output = proc.stdout + proc.stderr
         missing = _no_match(output)
