@@ -150,6 +150,13 @@ def check(
     conflict = _owner_conflict(directory, notebook_label, root)
     if conflict:
         raise ExportError(conflict)
+    for name in sorted(files):  # --force cannot replace these either
+        target = directory / name
+        if target.exists() and not target.is_file():
+            raise ExportError(
+                f"{target} is not a regular file (a folder?) where the bundle has a file; "
+                "move it away or choose another --output-dir"
+            )
     if force:
         return
     previous: dict[str, str] = manifest(directory).get("files") or {}
