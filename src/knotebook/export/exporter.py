@@ -259,8 +259,12 @@ def export_function(
     result = write(
         files, directory, env=env_file(function), notebook_label=label, root=root, force=force
     )
-    written = secret_files.write(directory, secrets)
-    return replace(result, written=result.written + tuple(written)) if written else result
+    written, removed = secret_files.write(directory, secrets)
+    if not written and not removed:
+        return result
+    return replace(
+        result, written=result.written + tuple(written), removed=result.removed + tuple(removed)
+    )
 
 
 def check_fresh(notebook_path: str | Path, output_dir: str | Path | None = None) -> str:
