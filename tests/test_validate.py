@@ -58,7 +58,10 @@ def test_good_notebook_passes_and_source_is_untouched(project, tmp_path):
         ("VmCreatedEvent (tanzu)", True),
         ("VmCreatedEvent (router)", True),
     ], [r.error for r in results]
-    assert results[0].output == tmp_path / "out" / "vm_created" / "VmCreatedEvent.tanzu.ipynb"
+    assert (
+        results[0].output
+        == tmp_path / "out" / "notebooks" / "vm_created" / "VmCreatedEvent.tanzu.ipynb"
+    )
     executed = results[1].output.read_text()
     assert '"injected-parameters"' in executed
     assert 'ENVELOPE = \\"router\\"' in executed
@@ -143,7 +146,14 @@ def test_cli_reports_progress_table_and_exits_1_on_failure(write_notebook, proje
         "| notebooks/picky.ipynb      | AlarmStatusChangedEvent (tanzu) | FAIL   |" in proc.stdout
     )
     assert lines[-1] == "2 passed, 1 failed"
-    executed = project / "build" / "validate" / "picky" / "AlarmStatusChangedEvent.tanzu.ipynb"
+    executed = (
+        project
+        / "build"
+        / "validate"
+        / "notebooks"
+        / "picky"
+        / "AlarmStatusChangedEvent.tanzu.ipynb"
+    )
     assert executed.is_file()
 
 

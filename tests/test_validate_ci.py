@@ -66,7 +66,7 @@ def test_secret_values_never_land_in_build_or_reports(project, write_notebook):
         text = file.read_text()
         assert SECRET not in text, file
         assert EXPORTED_SECRET not in text, file
-    executed = (project / "build" / "validate" / "leaky" / "VmCreatedEvent.tanzu.ipynb").read_text()
+    executed = (project / "build" / "validate" / "notebooks" / "leaky" / "VmCreatedEvent.tanzu.ipynb").read_text()
     assert "********" in executed
     assert "failed with ********" in (project / "build" / "report.json").read_text()
     assert path.read_bytes() == before
@@ -99,7 +99,7 @@ def test_junit_and_json_reports(project, write_notebook, tmp_path):
     assert failure.get("message") == "cell 2, line 1: 1 / 0: ZeroDivisionError: division by zero"
     report = json.loads((tmp_path / "r.json").read_text())
     assert (report["passed"], report["failed"]) == (1, 1)
-    assert report["results"][0]["output"].endswith("build/validate/bad/run.ipynb")
+    assert report["results"][0]["output"].endswith("build/validate/notebooks/bad/run.ipynb")
 
 
 def test_contract_check_serves_the_export_and_flags_bad_replies(project, function_notebook):

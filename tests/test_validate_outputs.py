@@ -1,12 +1,14 @@
 """validate's outputs: a place that cannot be written fails first, in one line; reports atomic."""
 
+import json
 from pathlib import Path
 
+import nbformat
 import pytest
-from conftest import run_knotebook
+from conftest import notebook_cells, run_knotebook
 
 from knotebook.errors import KnotebookError
-from knotebook.validate import reports
+from knotebook.validate import reports, runner
 from knotebook.validate.runner import RunResult
 
 
@@ -38,3 +40,31 @@ def test_reports_are_written_atomically_and_fail_in_one_line(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left
     with pytest.raises(KnotebookError, match=r"cannot write /proc/r\.json"):
         reports.write(results, json_path=Path("/proc/r.json"))
+
+
+def test_same_named_notebooks_keep_their_own_executed_copies(project: Path):
+    for folder in ("a", "b"):
+        (project / "notebooks" / folder).mkdir()
+        nb = notebook_cells(f'print("from {folder}")')
+        nbformat.write(nb, project / "notebooks" / folder / "x.ipynb")
+    result = run_knotebook(
+        "validate",
+        "notebooks/a",
+        "notebooks/b",
+        "notebooks/a/x.ipynb",
+        "--json",
+        "r.json",
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = json.loads((project / "r.json").read_text())["results"]
+    assert sorted(r["notebook"] for r in rows) == ["notebooks/a/x.ipynb", "notebooks/b/x.ipynb"]
+    for folder in ("a", "b"):
+        (copy,) = (project / "build" / "validate" / "notebooks" / folder / "x").glob("*.ipynb")
+        assert f"from {folder}" in copy.read_text()
+
+
+def test_discover_lists_a_notebook_named_twice_once(project: Path):
+    notebooks = project / "notebooks"
+    once = runner.discover([notebooks, notebooks / "vm_created.ipynb"])
+    assert len(once) == len({p.resolve() for p in once}) == len(list(notebooks.glob("*.ipynb")))

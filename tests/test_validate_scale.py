@@ -68,7 +68,7 @@ def test_unchanged_runs_are_cached_and_one_changed_cell_reruns_one_notebook(proj
     first = run_knotebook(*args, "--json", "build/first.json", cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "cached" not in first.stdout.splitlines()[-1]
-    executed = project / "build" / "validate" / "one" / "VmCreatedEvent.tanzu.ipynb"
+    executed = project / "build" / "validate" / "notebooks" / "one" / "VmCreatedEvent.tanzu.ipynb"
     executed.unlink()  # an executed copy the cache must put back
 
     second = run_knotebook(*args, "--json", "build/second.json", cwd=project)

@@ -116,7 +116,7 @@ def test_validate_uses_recorded_samples(cli, project, write_notebook, vcsim):
     names = [r["name"] for r in json.loads(report.read_text())["results"]]
     assert f"{name} (tanzu)" in names  # the papermill run of the recorded sample
     assert f"contract: {name} (tanzu)" in names  # and the served function got it too
-    executed = project / "build" / "validate" / "power_off_log"
+    executed = project / "build" / "validate" / "notebooks" / "power_off_log"
     run = next(executed.glob(f"{name.replace(':', '_')}*.ipynb")).read_text()
     assert f"ran on {vcsim.url} {vm.name}" in run
 

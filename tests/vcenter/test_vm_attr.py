@@ -27,6 +27,6 @@ def test_validate_starts_a_simulator_for_the_act_back_notebook(cli, project, vcs
     assert "contract: VmClonedEvent (tanzu)" in names
     assert all(r["requests"] == [] for r in runs)  # pyVmomi went to the simulator, not a proxy
     executed = (
-        project / "build" / "validate" / "vm_attr" / "VmClonedEvent.tanzu.ipynb"
+        project / "build" / "validate" / "notebooks" / "vm_attr" / "VmClonedEvent.tanzu.ipynb"
     ).read_text()
     assert "vm-creation-date" in executed and "vcsa.example.invalid" not in executed

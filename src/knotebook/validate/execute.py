@@ -22,7 +22,7 @@ from papermill.exceptions import PapermillExecutionError
 from knotebook import notebook
 from knotebook.notebook import masking
 from knotebook.validate.kernels import NAME, Kernel, preloads
-from knotebook.validate.runner import Run, RunResult, notebook_env
+from knotebook.validate.runner import Run, RunResult, executed_copy, notebook_env
 from knotebook.vcenter import outside
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -134,7 +134,7 @@ class NotebookRunner:
         )
 
     def output_path(self, run: Run) -> Path:
-        return self.output_root / self.path.stem / f"{run.slug}.ipynb"
+        return executed_copy(self.output_root, self.path, run)
 
     def run(self, run: Run) -> RunResult:
         """Execute the notebook once; notebook errors become a failed result, never an exception."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.project import envfile
+from knotebook.project.paths import project_root
 
 ENVELOPE_CHOICES = ("both", *events.ENVELOPES)
 AS_WRITTEN = "as written (Run All)"
@@ -93,18 +94,37 @@ class Options:
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Notebooks named directly or found (sorted) in the given folders; checkpoints skipped."""
+    """Notebooks named directly or found (sorted) in the given folders; checkpoints skipped.
+
+    A notebook named twice (``notebooks notebooks/x.ipynb``) is listed once, where first met.
+    """
     found: list[Path] = []
+    seen: set[Path] = set()
     for path in paths:
         if not path.exists():
             raise KnotebookError(f"{path}: no such notebook or folder")
         if path.is_dir():
-            found.extend(
+            listed = [
                 p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts
-            )
+            ]
         else:
-            found.append(path)
+            listed = [path]
+        for notebook_path in listed:
+            if notebook_path.resolve() not in seen:
+                seen.add(notebook_path.resolve())
+                found.append(notebook_path)
     return found
+
+
+def executed_copy(output_root: Path, notebook_path: Path, run: Run) -> Path:
+    """Where one run's executed copy goes: ``<output_root>/<notebook, relative to the project
+    root, without .ipynb>/<run>.ipynb``, so same-named notebooks of two folders never share."""
+    resolved = notebook_path.resolve()
+    try:
+        relative = resolved.relative_to(project_root(resolved.parent))
+    except ValueError:
+        relative = Path(resolved.name)
+    return output_root / relative.with_suffix("") / f"{run.slug}.ipynb"
 
 
 def own_values(nb: object) -> dict[str, str]:

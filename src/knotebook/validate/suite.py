@@ -19,7 +19,7 @@ from knotebook.validate import shard as sharding
 from knotebook.validate.cache import NotebookKey, ResultCache
 from knotebook.validate.interrupt import INTERRUPTED, Interrupted
 from knotebook.validate.reports import canonical
-from knotebook.validate.runner import Options, Run, RunResult, discover, plan
+from knotebook.validate.runner import Options, Run, RunResult, discover, executed_copy, plan
 from knotebook.vcenter import outside
 
 Progress = Callable[[RunResult], None]
@@ -106,7 +106,7 @@ def validate(
         key = keys.get(path)
         if cache is None or key is None:
             return None
-        output = options.output_root / path.stem / f"{run_.slug}.ipynb"
+        output = executed_copy(options.output_root, path, run_)
         return cache.load(key.run(run_), output)
 
     if options.shard is not None:
