@@ -66,7 +66,9 @@ def test_secret_values_never_land_in_build_or_reports(project, write_notebook):
         text = file.read_text()
         assert SECRET not in text, file
         assert EXPORTED_SECRET not in text, file
-    executed = (project / "build" / "validate" / "notebooks" / "leaky" / "VmCreatedEvent.tanzu.ipynb").read_text()
+    executed = (
+        project / "build" / "validate" / "notebooks" / "leaky" / "VmCreatedEvent.tanzu.ipynb"
+    ).read_text()
     assert "********" in executed
     assert "failed with ********" in (project / "build" / "report.json").read_text()
     assert path.read_bytes() == before
