@@ -149,7 +149,10 @@ class KnotebookMagics(Magics):
     @line_magic
     def knotebook(self, line: str):
         """Invoke or export this notebook's function from the kernel: %knotebook help."""
-        words = shlex.split(line)
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:  # an unbalanced quote
+            raise MagicError(f"%knotebook: {exc} in: {line.strip()}") from None
         if not words or words[0] in ("help", "-h", "--help"):
             print(USAGE)
             return None
