@@ -1,13 +1,17 @@
 """validate's outputs: a place that cannot be written fails first, in one line; reports atomic."""
 
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import notebook_cells, run_knotebook
 
+import knotebook.runtime
+from knotebook import validate
 from knotebook.errors import KnotebookError
+from knotebook.local.dev import DevSession
 from knotebook.validate import reports, runner
 from knotebook.validate.runner import RunResult
 
@@ -68,3 +72,47 @@ def test_discover_lists_a_notebook_named_twice_once(project: Path):
     notebooks = project / "notebooks"
     once = runner.discover([notebooks, notebooks / "vm_created.ipynb"])
     assert len(once) == len({p.resolve() for p in once}) == len(list(notebooks.glob("*.ipynb")))
+
+
+SECRET_FN = """# knotebook: settings
+FUNCTION_NAME = "vm-attr"
+EVENT_TYPES = ["VmCreatedEvent"]
+ENVELOPE = "tanzu"
+SECRET = "vcconfig-secret"
+SECRET_FILES = {"VCCONFIG": "secrets/vc.json"}
+"""
+SECRET_FN_HANDLER = """# knotebook: function
+def handler(event):
+    return None
+"""
+
+
+@pytest.mark.slow  # kernels
+def test_the_runtime_override_and_secret_files_are_in_the_cache_key(project: Path):
+    (project / "notebooks" / "secrets").mkdir()
+    (project / "notebooks" / "secrets" / "vc.json").write_text('{"user": "a"}\n')
+    path = project / "notebooks" / "vm_attr.ipynb"
+    params = ('EVENT = "VmCreatedEvent"', ["parameters"])
+    nbformat.write(notebook_cells(SECRET_FN, params, SECRET_FN_HANDLER), path)
+    runtime = project / "runtime"
+    shutil.copytree(
+        Path(knotebook.runtime.__file__).parent,
+        runtime,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    options = validate.Options(cache_dir=project / "cache", output_root=project / "out")
+
+    def cached() -> bool:
+        results = validate.validate([path], options)
+        assert all(r.ok for r in results), [r.error for r in results]
+        return all(r.cached for r in results)
+
+    assert not cached()
+    assert cached()
+    (project / "notebooks" / "secrets" / "vc.json").write_text('{"user": "b"}\n')
+    assert not cached()
+    assert cached()
+    with (runtime / "logs.py").open("a") as fh:
+        fh.write("# the project's own change\n")
+    assert not cached()
+    assert (runtime / "logs.py").resolve() in {p.resolve() for p in DevSession(path).watched()}

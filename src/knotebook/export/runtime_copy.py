@@ -14,9 +14,10 @@ from importlib import resources
 from pathlib import Path
 
 from knotebook.errors import ExportError
+from knotebook.project import templates
 
 PREFIX = "knotebook/runtime/"
-OVERRIDE = "runtime"
+OVERRIDE = templates.RUNTIME_OVERRIDE
 _VERSION = re.compile(r'(?m)^__version__ = "([^"]+)"')
 
 

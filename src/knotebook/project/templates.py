@@ -28,6 +28,8 @@ NAMES = TEMPLATE_FILES + tuple(f"k8s/{name}" for name in K8S_TEMPLATES)
 # What makes a folder a knotebook project (requirements.txt alone does not: any Python project
 # has one, and it is only a template in a folder that is a project for other reasons).
 MARKERS = ("handler_template.py", "Procfile", "k8s/service.yaml", "k8s/trigger.yaml")
+# A project's own copy of the function runtime (export/runtime_copy.py bundles it instead).
+RUNTIME_OVERRIDE = "runtime"
 
 
 def packaged() -> Path:
@@ -77,7 +79,14 @@ class Templates:
     def watched(self) -> list[Path]:
         """The project files that would change an export (whether they exist yet or not)."""
         folder = self.overrides or self.root
-        return [folder / name for name in NAMES]
+        runtime = folder / RUNTIME_OVERRIDE
+        return [folder / name for name in NAMES] + [runtime / "__init__.py", *self.runtime_files()]
+
+    def runtime_files(self) -> list[Path]:
+        """The modules of the project's ``runtime/`` override (sorted; [] when it has none)."""
+        if self.overrides is None or not (self.overrides / RUNTIME_OVERRIDE).is_dir():
+            return []
+        return sorted((self.overrides / RUNTIME_OVERRIDE).glob("*.py"))
 
     def environment(self) -> jinja2.Environment:
         """Jinja with the project's folder first, then the packaged defaults."""

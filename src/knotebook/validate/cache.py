@@ -94,6 +94,9 @@ def _templates(path: Path) -> str:
         file = found.path(name)
         digest.update(name.encode())
         digest.update(file.read_bytes() if file.is_file() else b"")
+    for file in found.runtime_files():  # a runtime/ override is bundled instead of ours
+        digest.update(f"runtime/{file.name}".encode())
+        digest.update(file.read_bytes())
     return digest.hexdigest()
 
 
@@ -114,6 +117,8 @@ def _beside(path: Path, imported: list[str]) -> str:
     with contextlib.suppress(KnotebookError):  # a bad settings cell fails the run anyway
         settings = notebook.read(path).settings
         files += [folder / rel for rel in (settings.deploy.files if settings else ())]
+        # SECRET_FILES: local runs and the served function get each as a variable
+        files += [folder / rel for _key, rel in (settings.deploy.secret_files if settings else ())]
     for file in sorted(files):
         with contextlib.suppress(OSError):
             digest.update(str(file.relative_to(folder)).encode())
