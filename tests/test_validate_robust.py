@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from conftest import KNOTEBOOK, run_knotebook
@@ -68,23 +69,27 @@ def test_a_function_that_exits_and_a_bad_env_line_fail_their_rows_only(project, 
     assert "| notebooks/quits.ipynb" in proc.stdout  # the table has every notebook
 
 
-def _interrupt_when(proc: subprocess.Popen, marker: str) -> str:
-    seen = ""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        seen += line
-        if marker in line:
-            break
-    time.sleep(2)
+def _interrupt_when(proc: subprocess.Popen, marker: Path) -> str:
+    """SIGINT once the notebook or handler has written ``marker`` (it is sleeping then)."""
+    deadline = time.monotonic() + 240  # only catches a hang; busy CI machines are slow
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the marker never appeared"
+        time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)  # a liveness bound, not a speed assert
-    return seen + out
+    out, _ = proc.communicate(timeout=120)  # a liveness bound, not a speed assert
+    return out
 
 
 @pytest.mark.slow
 def test_ctrl_c_stops_validate_prints_the_table_writes_reports_exits_130(project, write_notebook):
     """Item 6: interrupted rows are marked; what finished is reported."""
-    write_notebook("slow.ipynb", ("EVENT = 'x'", ["parameters"]), "import time\ntime.sleep(120)")
+    marker = project / "sleeping"
+    write_notebook(
+        "slow.ipynb",
+        ("EVENT = 'x'", ["parameters"]),
+        f"import time\nopen({str(marker)!r}, 'w').close()\ntime.sleep(120)",
+    )
     proc = subprocess.Popen(
         [KNOTEBOOK, "validate", "notebooks/slow.ipynb", "--json", "build/report.json"],
         cwd=project,
@@ -93,7 +98,7 @@ def test_ctrl_c_stops_validate_prints_the_table_writes_reports_exits_130(project
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    out = _interrupt_when(proc, "Running")
+    out = _interrupt_when(proc, marker)
     assert proc.returncode == 130, out
     assert "| notebooks/slow.ipynb" in out and "FAIL" in out
     assert "interrupted" in out
@@ -104,11 +109,16 @@ def test_ctrl_c_stops_validate_prints_the_table_writes_reports_exits_130(project
 @pytest.mark.slow
 def test_ctrl_c_stops_try_with_a_slow_handler_and_shows_its_log(project, write_notebook):
     """Item 6, ``try``: no graceful wait for a handler that sleeps; the log is shown."""
+    marker = project / "sleeping"
     path = write_notebook(
         "sleepy.ipynb",
         settings("sleepy"),
         PARAMS,
-        handler('print("sleeping", flush=True)\n    time.sleep(120)', "import time"),
+        handler(
+            f'print("sleeping", flush=True)\n    open({str(marker)!r}, "w").close()\n'
+            "    time.sleep(120)",
+            "import time",
+        ),
     )
     bundle = exporter.export(path).directory
     proc = subprocess.Popen(
@@ -119,7 +129,7 @@ def test_ctrl_c_stops_try_with_a_slow_handler_and_shows_its_log(project, write_n
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    out = _interrupt_when(proc, "Listening on")
+    out = _interrupt_when(proc, marker)
     assert proc.returncode == 130, out
     assert "Function log:" in out and "sleeping" in out
 

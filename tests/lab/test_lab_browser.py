@@ -219,4 +219,5 @@ def test_run_all_in_jupyterlab_shows_the_invoke_output(tmp_path):
         lab.stop()
     assert lab.process.returncode is not None
     elapsed = time.monotonic() - started
-    assert elapsed < 120, f"browser test took {elapsed:.0f} s"
+    # only catches a hang (a wait that never ends); busy CI machines are slow, so no tighter
+    assert elapsed < 600, f"browser test took {elapsed:.0f} s"

@@ -73,9 +73,9 @@ def test_a_stalled_client_does_not_block_other_requests(server):
     stalled.sendall(b"POST / HTTP/1.1\r\nHost: fn\r\nce-id: 1\r\n")  # headers never finish
     try:
         for _ in range(5):
-            started = time.monotonic()
+            # the stalled headers never finish: a server blocked by them never answers, and
+            # the timeout catches that hang (generous: busy CI machines are slow)
             assert post(server, *event(), timeout=5)[0] == 204
-            assert time.monotonic() - started < 1.0
     finally:
         stalled.close()
 
@@ -88,12 +88,10 @@ def test_a_slow_body_gets_408_and_does_not_block_other_requests(server):
         f"POST / HTTP/1.1\r\nHost: fn\r\nContent-Length: {len(body)}\r\n{head}\r\n".encode()
     )
     slow.sendall(body[:10])  # ... and nothing more
-    started = time.monotonic()
     assert post(server, *event(), timeout=5)[0] == 204  # served meanwhile
     answer = read_answer(slow)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
-    assert b"request body not received within 1 s" in answer
-    assert time.monotonic() - started < 4
+    assert b"request body not received within 1 s" in answer  # cut by the read timeout
 
 
 def test_handler_exception_is_500_and_the_next_event_is_served(server):
@@ -112,7 +110,7 @@ def test_a_hanging_handler_is_cut_by_the_timeout_and_the_worker_keeps_serving(se
     took = time.monotonic() - started
     assert status == 504
     assert reason(headers, body) == "handler did not finish within 2 s"
-    assert 1.9 < took < 5, took
+    assert took > 1.9, took  # its 2 s; the 504 (of a 3600 s sleep or a spin) is the cut
     wait_for_log(server, "handler timed out on event id=")
     assert post(server, *event())[0] == 204
     assert workers_booted(server) == booted  # cut inside the worker: no restart, no cold start
@@ -123,8 +121,7 @@ def test_events_are_served_while_another_is_in_the_handler(server):
     slow.start()
     time.sleep(0.2)
     try:
-        started = time.monotonic()
         assert post(server, *event(), timeout=5)[0] == 204
-        assert time.monotonic() - started < 1.0  # the second worker answered
+        assert slow.is_alive()  # answered while the first is still in its handler
     finally:
         slow.join()
