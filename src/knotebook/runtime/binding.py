@@ -100,14 +100,21 @@ class EventV03(CloudEventV03):
         self._data = data
 
 
-_LONG_NUMBER = re.compile(rb"[0-9]{19}").search  # orjson reads integers past 64 bits as floats
+# orjson reads integers past 64 bits as floats: a body with a run of 19+ digits goes to json.
+# Digits become "0" and the run is a substring search (a regex like [0-9]{19} takes ~20 µs/KiB).
+_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
+_RUN = b"0" * 19
+
+
+def _long_number(body: bytes) -> bool:
+    return _RUN in body.translate(_DIGITS)
 
 
 def loads(body: bytes) -> Any:
     """``json.loads``, exactly: orjson first; whatever it refuses (NaN, lone surrogates, a BOM,
     invalid input) goes to json, which decides and words the error, and so does a body with a
     run of 19+ digits (an integer orjson could turn into a float)."""
-    if _fast_loads is not None and not _LONG_NUMBER(body):
+    if _fast_loads is not None and not _long_number(body):
         try:
             return _fast_loads(body)
         except _FastError:
