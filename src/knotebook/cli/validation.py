@@ -18,6 +18,7 @@ from knotebook.cli.options import CONTEXT, Whole
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
 from knotebook.project import writable
+from knotebook.validate import cache
 
 if TYPE_CHECKING:
     from knotebook.validate.runner import RunResult
@@ -59,7 +60,7 @@ EXIT_INTERRUPTED = 130
 @click.option("--no-cache", is_flag=True, help="Run everything, even what did not change.")
 @click.option(
     "--cache-dir",
-    default=Path("build/knotebook-cache"),
+    default=cache.DEFAULT_DIR,
     show_default=True,
     type=click.Path(path_type=Path),
     help="The result cache (CI restores it between builds).",

@@ -70,7 +70,7 @@ def run(
     """Serve a bundle (or a notebook, exported first) as the buildpack launcher would.
 
     ``isolated``: in a venv made from the bundle's requirements.txt, cached by its hash
-    (``knotebook.venvs``); else with knotebook's own interpreter. ``host``: the address it
+    (``knotebook.local.venvs``); else with knotebook's own interpreter. ``host``: the address it
     listens on (127.0.0.1: only this machine). Returns a running Server: ``.url``, ``.logs``,
     ``.stop()``.
     """

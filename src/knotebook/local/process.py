@@ -1,8 +1,8 @@
 """Run an exported bundle locally the way the buildpack launcher does: the Procfile's ``web``
 command under ``bash -c``, with ``PORT`` and ``k8s/function.env`` in the environment.
 
-With ``venv`` (see ``knotebook.venvs``) the command runs isolated, with that venv's ``bin`` first
-on ``PATH`` as the buildpack's layer would be; without it, with this interpreter's ``bin``."""
+With ``venv`` (see ``knotebook.local.venvs``) the command runs isolated, with that venv's ``bin``
+first on ``PATH`` as the buildpack's layer would be; without it, with this interpreter's ``bin``."""
 
 from __future__ import annotations
 
@@ -278,7 +278,7 @@ def _start(
 ) -> Server:
     """Start the bundle's web process and wait until ``GET /healthz`` answers 200.
 
-    ``venv``: run with that virtual environment (``knotebook.venvs.ensure``) instead of this
+    ``venv``: run with that virtual environment (``knotebook.local.venvs.ensure``) instead of this
     interpreter's packages, and an environment like a container's (``environment``);
     ``extra_env``: more variables (the Service's literal ``env`` is always set); ``override_env``:
     variables that win over k8s/function.env too (validation's stand-ins). ``echo``: copy

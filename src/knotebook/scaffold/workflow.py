@@ -44,7 +44,8 @@ def installed_from() -> dict[str, Any] | None:
     try:
         text = metadata.distribution("knotebook").read_text("direct_url.json")
     except metadata.PackageNotFoundError:
-        return {"url": str(Path(__file__).resolve().parents[2])}  # run from a source tree
+        # run from a source tree: src/knotebook/scaffold/workflow.py -> the checkout's root
+        return {"url": Path(__file__).resolve().parents[3].as_uri()}
     try:
         return json.loads(text) if text else None
     except ValueError:

@@ -168,10 +168,6 @@ class NotebookKey:
         return _digest(self.base, "contract", planned, _negative())
 
 
-def _atomic(path: Path, text: str) -> None:
-    write_atomic(path, text)
-
-
 def _result_json(result: RunResult) -> dict[str, Any]:
     data = asdict(result)
     data["notebook"] = str(result.notebook)
@@ -206,7 +202,7 @@ class ResultCache:
         written = None
         if output is not None and entry.get("executed") is not None:
             if not output.is_file() or output.read_text(encoding="utf-8") != entry["executed"]:
-                _atomic(output, entry["executed"])
+                write_atomic(output, entry["executed"])
             written = output
         return [
             RunResult(
@@ -235,7 +231,7 @@ class ResultCache:
             executed = output.read_text(encoding="utf-8")
         payload = {"results": [_result_json(r) for r in results], "executed": executed}
         try:
-            _atomic(self._entry(key), json.dumps(payload) + "\n")
+            write_atomic(self._entry(key), json.dumps(payload) + "\n")
         except OSError as exc:
             raise KnotebookError(f"cannot write the result cache {self.directory}: {exc}") from None
 
@@ -243,7 +239,7 @@ class ResultCache:
         if result.cached:
             return
         with contextlib.suppress(OSError):  # durations only balance shards
-            _atomic(
+            write_atomic(
                 self._duration_file(result.notebook, result.name),
                 json.dumps({"seconds": round(result.seconds, 3)}) + "\n",
             )
