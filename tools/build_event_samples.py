@@ -1,4 +1,4 @@
-"""Build ``samples/*.json`` and ``negative.json`` (dev tool, called by ``build.py``).
+"""Build ``samples/*.json`` and ``negative.json`` (dev tool, called by ``build_event_data.py``).
 
 Real captures come from ``shared/reference/veba-samples`` (VEBA repo test payloads, see its
 MANIFEST.tsv); each keeps its provenance and the list of edits made to it. The rest of the

@@ -4,7 +4,7 @@
 Usage (from the repo root):
     git -C /work/.mirror/vmware+govmomi/repo show v0.30.2:vim25/types/types.go > /tmp/types.go
     git -C /work/.mirror/vmware+govmomi/repo show v0.30.2:vim25/types/enum.go > /tmp/enum.go
-    PYTHONPATH=src python src/knotebook/events/data/build.py \\
+    PYTHONPATH=src python tools/build_event_data.py \\
         --reference /work/shared/reference \\
         --govmomi-types /tmp/types.go --govmomi-enums /tmp/enum.go
 
@@ -12,7 +12,7 @@ Writes, next to this file:
     catalog.tsv.gz   every vCenter event id of the 8 complete catalogs (lamw/vcenter-event-mapping)
     govmomi.json.gz  flattened field lists of the govmomi structs that vSphere events are made of
     samples/*.json   realistic samples: adapted VEBA captures (with provenance) + curated synthetics
-    negative.json    raw HTTP requests a handler must survive (see samples_build.py)
+    negative.json    raw HTTP requests a handler must survive (see build_event_samples.py)
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import json
 import re
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+# the package data it writes: src/knotebook/events/data/ of this checkout
+HERE = Path(__file__).resolve().parents[1] / "src" / "knotebook" / "events" / "data"
 
 VERSIONS = ("6.7u3", "7.0u1", "7.0u2", "7.0u3", "8.0", "8.0u1", "8.0u2", "8.0u3")
 KINDS = {"Standard": "standard", "EventEx": "eventex", "ExtendedEvent": "extendedevent"}
@@ -199,7 +200,7 @@ def main() -> None:
     write_schema(schema)
     print(f"govmomi: {len(schema['events'])} event classes, {len(schema['structs'])} structs")
     if not args.skip_samples:
-        from samples_build import (  # type: ignore[import-not-found]  # a sibling script
+        from build_event_samples import (  # type: ignore[import-not-found]  # a sibling script
             build_negative,
             build_samples,
         )
