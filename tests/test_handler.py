@@ -13,7 +13,6 @@ from knotebook import events
 from knotebook.export import exporter
 from knotebook.lab import inkernel
 from knotebook.local import delivery, process
-from knotebook.runtime import limits
 
 SETTINGS = """# knotebook: settings
 FUNCTION_NAME = "contract"
@@ -332,28 +331,6 @@ def test_packaged_negative_samples_get_4xx_or_reach_the_handler(server):
             assert 400 <= answer.status < 500, (sample.name, answer.status, answer.body)
         else:  # a valid CloudEvent with a tricky payload: parsed, then up to the handler
             assert answer.status not in (400, 413, 415), (sample.name, answer.status, answer.body)
-
-
-def test_oversized_body_is_413(server):
-    """Refused from its Content-Length, before the body is read (so it is not sent here: the
-    server closes the connection after answering, and a client still sending would get EPIPE)."""
-    import http.client
-    from urllib.parse import urlsplit
-
-    headers, _ = binary_headers()
-    parts = urlsplit(server.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        conn.putrequest("POST", "/")
-        for name, value in headers.items():
-            conn.putheader(name, value)
-        conn.putheader("Content-Length", str(limits.MAX_BODY_BYTES + 10))
-        conn.endheaders()
-        response = conn.getresponse()
-        assert response.status == 413
-        assert "over the limit" in json.loads(response.read())["error"]
-    finally:
-        conn.close()
 
 
 def test_other_methods_get_405_and_healthz_answers(server):
