@@ -2,8 +2,6 @@
 the workflow template and the pytest plugin."""
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import nbformat
@@ -14,6 +12,7 @@ from knotebook import validate
 from knotebook.export import exporter
 from knotebook.notebook import clean
 from knotebook.validate import Options, contract
+from tests.support.plugin_run import pytest_knotebook
 
 pytestmark = pytest.mark.slow  # papermill kernels, CLI processes
 
@@ -183,25 +182,7 @@ def test_init_ci_writes_the_workflow_once(project):
 
 def test_pytest_plugin_yields_one_test_per_notebook_run(project, write_notebook):
     write_notebook("bad.ipynb", "1 / 0")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--knotebook",
-            "notebooks/bad.ipynb",
-            "notebooks/vm_created.ipynb",
-            "-v",
-            "-p",
-            "no:cacheprovider",
-            "--knotebook-envelope",
-            "tanzu",
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = pytest_knotebook(project, "notebooks/bad.ipynb", "notebooks/vm_created.ipynb")
     assert proc.returncode == 1
     assert "notebooks/bad.ipynb::run FAILED" in proc.stdout
     assert "notebooks/vm_created.ipynb::VmCreatedEvent (tanzu) PASSED" in proc.stdout

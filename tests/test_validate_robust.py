@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,6 +14,7 @@ from conftest import KNOTEBOOK, run_knotebook
 from knotebook import validate
 from knotebook.export import exporter
 from knotebook.validate import Options
+from tests.support.plugin_run import pytest_knotebook
 
 pytestmark = pytest.mark.slow  # papermill kernels and served functions
 
@@ -204,25 +204,8 @@ def test_pytest_plugin_runs_what_validate_runs_and_reports_bad_notebooks_as_item
     (project / "notebooks" / "broken.ipynb").write_text("{not json")
     write_notebook("typo.ipynb", settings("typo").replace("EVENT_TYPES", "EVENT_TYPS"), PARAMS)
     write_notebook("dict.ipynb", settings("dict"), PARAMS, handler('return {"not": "an event"}'))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--knotebook",
-            "notebooks/broken.ipynb",
-            "notebooks/typo.ipynb",
-            "notebooks/dict.ipynb",
-            "-v",
-            "-p",
-            "no:cacheprovider",
-            "--knotebook-envelope",
-            "tanzu",
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = pytest_knotebook(
+        project, "notebooks/broken.ipynb", "notebooks/typo.ipynb", "notebooks/dict.ipynb"
     )
     out = proc.stdout
     assert proc.returncode == 1, out
