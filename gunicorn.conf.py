@@ -48,3 +48,22 @@ timeout = _timeout + 20
 keepalive = 95
 # No access log: the runtime logs every rejection and failure (set GUNICORN_CMD_ARGS to add one).
 accesslog = None
+
+
+# A worker inherits the arbiter's signal handler until it installs its own (after importing
+# uvloop and building its loop): a SIGTERM in that window was queued in the child's copy of the
+# arbiter's queue and lost, so that worker served on and held shutdown until SIGKILL. Remember
+# such a signal in the child and honour it once the worker's own handlers are in place.
+_early_exit: list[int] = []
+
+
+def post_fork(server: object, worker: object) -> None:
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, lambda signum, frame: _early_exit.append(signum))
+
+
+def post_worker_init(worker: object) -> None:
+    if _early_exit:
+        worker.alive = False  # type: ignore[attr-defined]  # gunicorn's Worker; shuts down at once
