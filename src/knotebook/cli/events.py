@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from knotebook.cli.options import CONTEXT, set_option
+from knotebook.cli.options import CONTEXT, envelope_option, mode_option, set_option
 from knotebook.errors import KnotebookError
 from knotebook.events import api, envelopes, registry, samples
 from knotebook.events.knobs import parse_assignments
@@ -99,13 +99,7 @@ def list_cmd(
 
 def _event_options(func: Any) -> Any:
     options = [
-        click.option(
-            "--envelope",
-            type=click.Choice(envelopes.ENVELOPES),
-            default="tanzu",
-            show_default=True,
-            help="tanzu = VEBA >= 0.8, router = VEBA 0.3-0.7.",
-        ),
+        envelope_option("tanzu = VEBA >= 0.8, router = VEBA 0.3-0.7."),
         set_option,
         click.option(
             "--variant", help="A packaged sample variant (see `knotebook events samples`)."
@@ -148,13 +142,7 @@ Examples:
   knotebook events show TaskEvent --variant error""",
 )
 @click.argument("event_id", metavar="ID")
-@click.option(
-    "--mode",
-    type=click.Choice(("structured", "binary")),
-    default="structured",
-    show_default=True,
-    help="structured: one JSON document; binary: headers + body.",
-)
+@mode_option("structured", "structured: one JSON document; binary: headers + body.")
 @_event_options
 def show_cmd(event_id: str, mode: str, **opts: Any) -> None:
     """Print a sample CloudEvent for an event ID (an id, any case, or a Tanzu type)."""
@@ -183,13 +171,7 @@ Examples:
     required=True,
     help="File to write.",
 )
-@click.option(
-    "--mode",
-    type=click.Choice(("structured", "binary")),
-    default="structured",
-    show_default=True,
-    help="structured: the CloudEvent JSON; binary: the data only.",
-)
+@mode_option("structured", "structured: the CloudEvent JSON; binary: the data only.")
 @click.option("--force", is_flag=True, help="Overwrite FILE when it exists.")
 @_event_options
 def save_cmd(event_id: str, output: Path, mode: str, force: bool, **opts: Any) -> None:

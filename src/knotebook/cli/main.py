@@ -16,9 +16,16 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import click  # noqa: E402
 
 from knotebook import __version__  # noqa: E402
-from knotebook.cli.options import CONTEXT, no_venv_option, say, set_option  # noqa: E402
+from knotebook.cli.options import (  # noqa: E402
+    CONTEXT,
+    envelope_option,
+    mode_option,
+    no_venv_option,
+    say,
+    set_option,
+)
 from knotebook.errors import KnotebookError  # noqa: E402
-from knotebook.events.envelopes import ENVELOPES  # noqa: E402
+from knotebook.local.delivery import MODES  # noqa: E402
 
 
 class Group(click.Group):
@@ -180,10 +187,8 @@ def clean(paths: tuple[Path, ...], check: bool) -> None:
 @main.command("try", context_settings=CONTEXT)
 @click.argument("bundle", metavar="BUNDLE|NOTEBOOK", type=click.Path(path_type=Path))
 @click.option("--event", "event_spec", help="Event id or JSON file [default: testevent.json].")
-@click.option("--envelope", type=click.Choice(ENVELOPES), default="tanzu")
-@click.option(
-    "--mode", type=click.Choice(["binary", "structured", "both"]), default="both", show_default=True
-)
+@envelope_option("tanzu = VEBA >= 0.8, router = VEBA 0.3-0.7.")
+@mode_option("both", "HTTP content mode(s) to send in.", both=True)
 @set_option
 @no_venv_option
 def try_bundle(
@@ -215,7 +220,7 @@ def try_bundle(
         bundle,
         event=event_spec,
         envelope=envelope,
-        modes=("binary", "structured") if mode == "both" else (mode,),
+        modes=MODES if mode == "both" else (mode,),
         overrides=parse_assignments(assignments),
         isolated=not no_venv,
         show=click.echo,

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+
+from knotebook.events.envelopes import ENVELOPES
+from knotebook.local.delivery import MODES
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -95,3 +100,18 @@ set_option = click.option(
 def say(message: str) -> None:
     """Progress for people: on stderr, so stdout stays the command's result."""
     click.echo(message, err=True)
+
+
+def envelope_option(help: str, *, choices: tuple[str, ...] = ENVELOPES) -> Callable[[F], F]:
+    """``--envelope`` (default tanzu) of the commands that make or send events."""
+    return click.option(
+        "--envelope", type=click.Choice(choices), default="tanzu", show_default=True, help=help
+    )
+
+
+def mode_option(default: str, help: str, *, both: bool = False) -> Callable[[F], F]:
+    """``--mode``: a CloudEvents HTTP content mode (``delivery.MODES``; ``both`` for try)."""
+    choices = (*MODES, "both") if both else MODES
+    return click.option(
+        "--mode", type=click.Choice(choices), default=default, show_default=True, help=help
+    )

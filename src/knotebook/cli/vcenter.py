@@ -9,9 +9,8 @@ from typing import Any
 
 import click
 
-from knotebook.cli.options import CONTEXT, PORT, Seconds, Whole
+from knotebook.cli.options import CONTEXT, PORT, Seconds, Whole, envelope_option
 from knotebook.errors import KnotebookError
-from knotebook.events import envelopes
 from knotebook.project import paths
 from knotebook.project.files import write_atomic
 from knotebook.project.urls import check_url
@@ -204,12 +203,8 @@ def record_command(
     show_default=True,
     help="Where to POST: `knotebook broker`'s ingress or a function.",
 )
-@click.option(
-    "--envelope",
-    type=click.Choice(envelopes.ENVELOPES),
-    default="tanzu",
-    show_default=True,
-    help="tanzu = VSphereSource (VEBA >= 0.8), router = VMware Event Router (VEBA 0.3-0.7).",
+@envelope_option(
+    "tanzu = VSphereSource (VEBA >= 0.8), router = VMware Event Router (VEBA 0.3-0.7)."
 )
 @click.option(
     "--resume",
