@@ -179,7 +179,7 @@ def test_a_shard_without_notebooks_passes_with_empty_reports(project, functions)
 @pytest.mark.parametrize("spec", ["0/3", "4/3", "1/0", "a/b", "2"])
 def test_a_bad_shard_is_a_one_line_error(project, spec):
     proc = run_knotebook("validate", "--shard", spec, cwd=project)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a usage error
     assert proc.stderr.startswith(f"Error: --shard {spec}") and "Traceback" not in proc.stderr
 
 

@@ -112,8 +112,12 @@ class Server:
             with suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
+            nudge = time.monotonic() + 1.0
             while not self._exited() and time.monotonic() < deadline:
                 time.sleep(0.02)
+                if time.monotonic() >= nudge:  # a worker still booting can miss the first one
+                    self._nudge_workers(pid)
+                    nudge += 1.0
             if not self._exited():
                 with suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
@@ -129,6 +133,15 @@ class Server:
         if self.process.stdout is not None and (self.pump is None or not self.pump.is_alive()):
             self.process.stdout.close()
         return self.process.returncode
+
+    @staticmethod
+    def _nudge_workers(pgid: int) -> None:
+        """SIGTERM again to the workers (not the master): one that was still starting when the
+        first arrived never saw it and would hold the master's graceful shutdown open."""
+        for worker in group_pids(pgid):
+            if worker != pgid:
+                with suppress(ProcessLookupError):
+                    os.kill(worker, signal.SIGTERM)
 
     def _exited(self) -> bool:
         """The leader has exited, left unreaped (``WNOWAIT``) until the group is killed."""
