@@ -87,7 +87,7 @@ def test_every_sample_notebook_passes_knotebook_validate(validated):
 )
 def test_the_invoke_cells_ran_under_papermill(validated, name, run, expected):
     _, _, out = validated
-    executed = (out / name / f"{run}.ipynb").read_text(encoding="utf-8")
+    executed = (out / "notebooks" / name / f"{run}.ipynb").read_text(encoding="utf-8")
     assert "knotebook-invoke" in executed  # the HTML output of %knotebook invoke
     assert expected in executed
 
