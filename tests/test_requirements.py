@@ -62,7 +62,8 @@ def test_the_base_requirements_pin_only_what_the_runtime_imports():
         for line in (REPO / "requirements.txt").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert lines == ["Flask", "cloudevents", "gunicorn", "uvloop"]  # uvloop: gunicorn's event loop
+    # uvloop: gunicorn's event loop; orjson: the runtime's JSON parser (json when missing)
+    assert lines == ["Flask", "cloudevents", "gunicorn", "uvloop", "orjson"]
 
 
 @pytest.fixture(scope="module")
