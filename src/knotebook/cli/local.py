@@ -101,11 +101,13 @@ def run(path: Path, port: int | None, host: str, no_venv: bool) -> None:
             sys.exit(130)
         ready = time.monotonic() - started
         name = bundle.resolve().name
-        runstate.record(name, server.url, bundle)
-        _say(f"Serving {name} at {server.url}/ (ready in {ready:.2f} s; Ctrl-C to stop)")
-        _say("Send it an event from another terminal: knotebook invoke --event <ID|FILE>")
-        try:
+        try:  # from here on, a Ctrl-C at any point still stops the function
+            runstate.record(name, server.url, bundle)
+            _say(f"Serving {name} at {server.url}/ (ready in {ready:.2f} s; Ctrl-C to stop)")
+            _say("Send it an event from another terminal: knotebook invoke --event <ID|FILE>")
             code = _serve_until_interrupted(server)
+        except KeyboardInterrupt:  # arrived before the wait began
+            code = None
         finally:
             stopped = server.stop()
             runstate.forget(server.url)
