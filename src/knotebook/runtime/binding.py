@@ -117,8 +117,12 @@ def loads(body: bytes) -> Any:
     if _fast_loads is not None and not _long_number(body):
         try:
             return _fast_loads(body)
-        except _FastError:
-            pass
+        except _FastError as exc:
+            # deeper than orjson's 1024 levels: refused here, as json would (RecursionError),
+            # without json's C recursion, which CPython 3.11.7 does not always recover from
+            # (a later ast.parse in the process can fail with "recursion depth mismatch")
+            if str(exc).startswith("depth limit exceeded"):
+                raise RecursionError("JSON nested too deeply") from None
     return json.loads(body)
 
 
