@@ -69,8 +69,17 @@ def test_a_function_that_exits_and_a_bad_env_line_fail_their_rows_only(project, 
     assert "| notebooks/quits.ipynb" in proc.stdout  # the table has every notebook
 
 
-def _interrupt_when(proc: subprocess.Popen, marker: Path) -> str:
-    """SIGINT once the notebook or handler has written ``marker`` (it is sleeping then)."""
+def _interrupt_when(args: list[str], project: Path, marker: Path) -> tuple[int, str]:
+    """Run ``knotebook ARGS``; SIGINT once the notebook or handler has written ``marker`` (it is
+    sleeping then); the exit status and stdout."""
+    proc = subprocess.Popen(
+        [KNOTEBOOK, *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     deadline = time.monotonic() + 240  # only catches a hang; busy CI machines are slow
     while not marker.exists():
         assert proc.poll() is None, proc.communicate()
@@ -78,7 +87,7 @@ def _interrupt_when(proc: subprocess.Popen, marker: Path) -> str:
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)  # a liveness bound, not a speed assert
-    return out
+    return proc.returncode, out
 
 
 @pytest.mark.slow
@@ -90,16 +99,10 @@ def test_ctrl_c_stops_validate_prints_the_table_writes_reports_exits_130(project
         ("EVENT = 'x'", ["parameters"]),
         f"import time\nopen({str(marker)!r}, 'w').close()\ntime.sleep(120)",
     )
-    proc = subprocess.Popen(
-        [KNOTEBOOK, "validate", "notebooks/slow.ipynb", "--json", "build/report.json"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    status, out = _interrupt_when(
+        ["validate", "notebooks/slow.ipynb", "--json", "build/report.json"], project, marker
     )
-    out = _interrupt_when(proc, marker)
-    assert proc.returncode == 130, out
+    assert status == 130, out
     assert "| notebooks/slow.ipynb" in out and "FAIL" in out
     assert "interrupted" in out
     (row,) = report_rows(project).values()
@@ -121,16 +124,10 @@ def test_ctrl_c_stops_try_with_a_slow_handler_and_shows_its_log(project, write_n
         ),
     )
     bundle = exporter.export(path).directory
-    proc = subprocess.Popen(
-        [KNOTEBOOK, "try", str(bundle), "--no-venv", "--mode", "binary"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    status, out = _interrupt_when(
+        ["try", str(bundle), "--no-venv", "--mode", "binary"], project, marker
     )
-    out = _interrupt_when(proc, marker)
-    assert proc.returncode == 130, out
+    assert status == 130, out
     assert "Function log:" in out and "sleeping" in out
 
 
