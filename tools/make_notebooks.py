@@ -36,6 +36,40 @@ status, the reply, the latency and the log lines. The function cells never need 
 """
 
 
+DATA_MD = """
+## What `event.get_data()` returns: JSON, text (XML) or bytes
+
+The runtime decodes the data by its content type (the `Content-Type` header in binary mode,
+`datacontenttype` in structured mode), as the CloudEvents HTTP binding says:
+
+| the data | `event.get_data()` |
+| --- | --- |
+| JSON: `application/json`, `text/json`, `*/*+json`; no `datacontenttype` (structured) | the parsed value: `dict`, `list`, `str`, number, `bool`, `None` |
+| text: `text/*`, `application/xml`, `*/*+xml` | `str`, decoded with the Content-Type's charset (UTF-8 if none) |
+| anything else, and `data_base64` always | `bytes` (a structured event's `data` string stays `str`) |
+| no body, no `data` | `None` |
+
+vCenter events arrive as JSON only because of the VSphereSource's `spec.payloadEncoding`. VEBA's
+install sets it to `application/json` (the samples here); a Tanzu Sources (sources-for-knative)
+`VSphereSource` you create yourself defaults to `application/xml`, and `handler` then gets the
+XML as a `str`: `data.get(...)` raises, a `500` that Knative retries. Check yours:
+
+```bash
+kubectl get vspheresources -A -o custom-columns=NAME:.metadata.name,ENC:.spec.payloadEncoding
+```
+
+If it shows `application/xml`, set `payloadEncoding: application/json` on the source. If you
+cannot, test the type in `handler` first: `bytes` → `json.loads(data)` (it takes bytes) or
+`data.decode()`; a `str` of XML → `xml.etree.ElementTree.fromstring(data)` (camelCase elements:
+`.findtext("vm/name")`), or `raise Reject("expected JSON")` (`from knotebook.runtime import
+Reject`: a `400` that Knative does not retry).
+"""  # noqa: E501
+
+SEE_EXPLORE = """
+`notebooks/explore_events.ipynb` ends with these cases run through the runtime's own parser.
+"""
+
+
 def vm_created():
     return [
         md("""
@@ -131,6 +165,7 @@ A function that returns `None` is answered with `204 No Content`.
 reply = handler(event)
 assert reply is None
 """),
+        md(DATA_MD + SEE_EXPLORE),
         md("""
 ## Ship it
 
@@ -251,6 +286,34 @@ def handler(event):
 """),
         code("""
 %knotebook invoke
+"""),
+        md(DATA_MD),
+        md("""
+The same cases through the runtime's own parser, `parse_message` (what `handler` gets in the
+bundle): the `VmCreatedEvent` sample as VEBA sends it and relabelled as opaque bytes, and the
+kit's `xml-body` negative sample, a `VmPoweredOffEvent` as a VSphereSource left at
+`application/xml` sends it (its element shape is inferred from Go's encoding/xml, not captured).
+"""),
+        code("""
+import json
+import xml.etree.ElementTree as ET
+
+from knotebook.runtime.binding import parse_message
+
+headers, body = events.to_binary(events.sample("VmCreatedEvent"))
+opaque = {**headers, "Content-Type": "application/octet-stream"}
+xml_body = events.negative_sample("xml-body")
+delivered = {
+    "application/json": parse_message(headers, body),
+    "application/octet-stream": parse_message(opaque, body),
+    "application/xml": parse_message(xml_body.headers, xml_body.body),
+}
+{content_type: type(sent.get_data()).__name__ for content_type, sent in delivered.items()}
+"""),
+        code("""
+as_bytes = delivered["application/octet-stream"].get_data()
+as_xml = delivered["application/xml"].get_data()
+json.loads(as_bytes)["Vm"]["Name"], ET.fromstring(as_xml).findtext("vm/name")
 """),
     ]
 
