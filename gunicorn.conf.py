@@ -18,14 +18,15 @@ def _seconds(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-# gunicorn's asyncio worker: HTTP parsing, keep-alive and slow clients are handled on an event
-# loop; handler:app (knotebook/runtime) calls the function inline, in the worker's main thread,
-# one event at a time, so containerConcurrency is 1. A client that is slow to send cannot hold a
-# worker (KNOTEBOOK_READ_TIMEOUT_SECONDS, then 408), and a hung function is cut with SIGALRM at
-# KNOTEBOOK_TIMEOUT_SECONDS (504). Two workers: while one runs a slow function, the other
-# answers /healthz and the next event. uvloop is used when installed (asgi_loop "auto").
+# gunicorn runs uvicorn workers (knotebook/runtime/worker.py): HTTP is parsed in C (httptools)
+# on uvloop, keep-alive and slow clients are handled on the event loop; handler:app
+# (knotebook/runtime) calls the function inline, in the worker's main thread, one event at a time,
+# so containerConcurrency is 1. A client that is slow to send cannot hold a worker
+# (KNOTEBOOK_READ_TIMEOUT_SECONDS, then 408), and a hung function is cut at
+# KNOTEBOOK_TIMEOUT_SECONDS (504). Two workers: while one runs a slow function, the other answers
+# /healthz and the next event.
 bind = f"0.0.0.0:{os.environ.get('PORT') or 8080}"
-worker_class = "asgi"
+worker_class = "knotebook.runtime.worker.UvicornWorker"
 workers = 2
 control_socket_disable = True  # no $HOME/.gunicorn/gunicorn.ctl in a container (gunicorn 25.1+)
 
@@ -42,18 +43,18 @@ graceful_timeout = max(5, _timeout - _DRAIN + 5)
 # The backstop for a worker wedged in C code (gunicorn kills a silent worker after this long);
 # the runtime's own cut at KNOTEBOOK_TIMEOUT_SECONDS answers first.
 timeout = _timeout + 20
-# Above the queue-proxy's idle-connection reuse (Go's http.Transport default IdleConnTimeout,
-# 90 s): gunicorn must never close an idle connection the queue-proxy is about to reuse (a
-# request written as the server closes gets a 502, then a retry).
+# uvicorn's timeout_keep_alive. Above the queue-proxy's idle-connection reuse (Go's http.Transport
+# default IdleConnTimeout, 90 s): the server must never close an idle connection the queue-proxy
+# is about to reuse (a request written as the server closes gets a 502, then a retry).
 keepalive = 95
 # No access log: the runtime logs every rejection and failure (set GUNICORN_CMD_ARGS to add one).
 accesslog = None
 
 
-# A worker inherits the arbiter's signal handler until it installs its own (after importing
-# uvloop and building its loop): a SIGTERM in that window was queued in the child's copy of the
-# arbiter's queue and lost, so that worker served on and held shutdown until SIGKILL. Remember
-# such a signal in the child and honour it once the worker's own handlers are in place.
+# A worker inherits the arbiter's signal handlers until it installs its own: a SIGTERM in that
+# window was queued in the child's copy of the arbiter's queue and lost, so that worker served on
+# and held shutdown until SIGKILL. Remember such a signal in the child and act on it once the
+# worker has booted: it has no request yet, so it just ends.
 _early_exit: list[int] = []
 
 
@@ -66,4 +67,4 @@ def post_fork(server: object, worker: object) -> None:
 
 def post_worker_init(worker: object) -> None:
     if _early_exit:
-        worker.alive = False  # type: ignore[attr-defined]  # gunicorn's Worker; shuts down at once
+        raise SystemExit(0)  # gunicorn's worker exits; the arbiter is stopping anyway

@@ -65,7 +65,7 @@ def bundle(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(bundle):
-    """handler:app served by the Procfile's command: gunicorn's asgi worker calls it via ASGI."""
+    """handler:app served by the Procfile's command: gunicorn's uvicorn workers call it via ASGI."""
     with process.serve(bundle) as running:
         yield running
 

@@ -62,8 +62,18 @@ def test_the_base_requirements_pin_only_what_the_runtime_imports():
         for line in (REPO / "requirements.txt").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    # uvloop: gunicorn's event loop; orjson: the runtime's JSON parser (json when missing)
-    assert lines == ["Flask", "cloudevents", "gunicorn", "uvloop", "orjson"]
+    # uvicorn, uvicorn-worker, httptools, uvloop: the server under gunicorn
+    # (knotebook/runtime/worker.py); orjson: the runtime's JSON parser (json when missing)
+    assert lines == [
+        "Flask",
+        "cloudevents",
+        "gunicorn",
+        "uvicorn",
+        "uvicorn-worker",
+        "httptools",
+        "uvloop",
+        "orjson",
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,7 @@ def test_the_web_line_runs_with_and_without_a_shell(echo_bundle, venv, launcher)
             proc.kill()
             proc.wait()
     log = proc.stdout.read().decode()
-    assert "Using worker: asgi" in log
+    assert "Using worker: knotebook.runtime.worker.UvicornWorker" in log
     assert f"Listening at: http://0.0.0.0:{port}" in log
 
 
@@ -103,7 +103,8 @@ def test_gunicorn_conf_fits_knatives_grace_period_and_keeps_connections(
     monkeypatch.setenv("KNOTEBOOK_TIMEOUT_SECONDS", str(timeout))
     conf = runpy.run_path(str(echo_bundle / "gunicorn.conf.py"))
     assert conf["bind"] == "0.0.0.0:9999"
-    assert conf["worker_class"] == "asgi" and conf["control_socket_disable"] is True
+    assert conf["worker_class"] == "knotebook.runtime.worker.UvicornWorker"
+    assert conf["control_socket_disable"] is True
     drain, grace = 30, 300
     assert drain + conf["graceful_timeout"] < grace  # SIGKILL never cuts a drained shutdown
     assert conf["graceful_timeout"] >= timeout - drain  # the last event can still finish

@@ -31,13 +31,13 @@ def settings(config: str) -> dict[str, object]:
 
 def concurrency(web: str, config: str | None = None) -> int:
     """Requests one pod serves at once: gunicorn's threads under a threaded worker; 1 under the
-    asgi and sync workers (one event at a time per process). The command line wins over the
+    uvicorn, asgi and sync workers (one event at a time per process). The command line wins over the
     config file, as in gunicorn."""
     conf = settings(config) if config else {}
     worker = WORKER_CLASS.search(web)
     worker_class = worker.group(1) if worker else str(conf.get("worker_class", "sync"))
-    if "asgi" in worker_class.lower():
-        return 1  # the asyncio worker ignores threads
+    if "asgi" in worker_class.lower() or "uvicorn" in worker_class.lower():
+        return 1  # the asyncio and uvicorn workers ignore threads
     match = THREADS.search(web)
     threads = int(match.group(1)) if match else conf.get("threads", 1)
     return threads if isinstance(threads, int) and threads > 0 else 1

@@ -64,14 +64,11 @@ class App:
         return wsgi.serve(self, environ, start_response)
 
     # -- the core --------------------------------------------------------------------------------
-    def deliver(
-        self, content_type: str | None, ce: dict[str, str], body: bytes, keep_timer: bool = False
-    ) -> Response:
+    def deliver(self, content_type: str | None, ce: dict[str, str], body: bytes) -> Response:
         """Parse one event, run the function on it (cut after the timeout), answer it.
 
         ``ce`` maps the ce-* header names (without ce-) to their raw values. Returns
         (status, headers, body); never raises for anything the request or the function does.
-        ``keep_timer``: see ``timeouts.disarm``.
         """
         try:
             event = binding.parse(content_type, ce, body)
@@ -85,7 +82,7 @@ class App:
                 reply = self.function(event)
             finally:
                 if alarm:
-                    timeouts.disarm(keep_timer)
+                    timeouts.disarm()
         except timeouts.Deadline:
             self.log.error(
                 "handler timed out on event id=%s type=%s: cut after %s s "

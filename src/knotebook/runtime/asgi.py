@@ -1,4 +1,4 @@
-"""The ASGI side of the app (gunicorn's asyncio worker, the Procfile): POST /, GET /healthz,
+"""The ASGI side of the app (the Procfile's uvicorn workers under gunicorn): POST /, GET /healthz,
 the ASGI lifespan, and a bridge to the lazy Flask app for everything else."""
 
 from __future__ import annotations
@@ -33,14 +33,12 @@ def too_large(size: int | None, limit: int) -> BadEvent:
     return BadEvent(f"body{of} is over the limit of {limit} bytes", 413)
 
 
-async def body(receive: Receive, limit: int) -> bytes:
-    """The request body from ASGI messages, refused with 413 once it passes ``limit``."""
-    message = await receive()
+async def body(receive: Receive, limit: int, message: Message | None = None) -> bytes:
+    """The request body from ASGI messages (``message``: the first, received already), refused
+    with 413 once it passes ``limit``."""
+    if message is None:
+        message = await receive()
     data: bytes = message.get("body", b"")
-    if not message.get("more_body") and len(data) <= limit:
-        if message["type"] == "http.disconnect":
-            raise Gone
-        return data  # the whole body in one message: the usual case
     chunks, size = [], 0
     while True:
         if message["type"] == "http.disconnect":
@@ -77,6 +75,7 @@ class ReadWatch:
         return BadEvent(f"request body not received within {self.seconds} s", 408)
 
     async def read(self, receive: Receive) -> bytes:
+        limit = self.limit
         task = asyncio.current_task()
         assert task is not None
         loop = task.get_loop()
@@ -84,14 +83,19 @@ class ReadWatch:
         if self.timer is None or self.loop is not loop:  # a new loop: the old timer is dead
             self.schedule(loop)
         try:
-            data = await body(receive, self.limit)
+            message = await receive()
+            data: bytes = message.get("body", b"")
+            # the usual case: the whole body in one message; else chunks, a disconnect, a 413
+            if message.get("more_body") or message["type"] != "http.request" or len(data) > limit:
+                data = await body(receive, limit, message)
         except asyncio.CancelledError:
             if self.withdraw(task):
                 raise self.slow() from None
             raise  # cancelled by the server too (the client went away, shutdown)
         finally:
             del self.reading[task]
-        self.withdraw(task)  # cut too late: the body won (3.11's wait_for can swallow a cancel)
+        if task in self.expired:  # cut too late: the body won (3.11's wait_for can swallow it)
+            self.withdraw(task)
         return data
 
     def withdraw(self, task: asyncio.Task[Any]) -> bool:
@@ -210,8 +214,7 @@ async def deliver(app: App, scope: Scope, receive: Receive) -> Response:
         data = await app.reads.read(receive)
     except BadEvent as exc:
         return rejected(app.log, exc)
-    # An ASGI server process (the Procfile's gunicorn worker): SIGALRM is ours for good.
-    return app.deliver(content_type, ce, data, keep_timer=True)
+    return app.deliver(content_type, ce, data)
 
 
 async def flask(app: App, scope: Scope, receive: Receive) -> Response:

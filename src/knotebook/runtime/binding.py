@@ -96,11 +96,13 @@ class EventV03(CloudEventV03):
         self._data = data
 
 
-def decode_data(content_type: str | None, body: bytes) -> Any:
-    """The data of a binary-mode body (or of decoded ``data_base64`` when asked) by media type."""
+def decode_data(content_type: str | None, body: bytes, media: str | None = None) -> Any:
+    """The data of a binary-mode body (or of decoded ``data_base64`` when asked) by media type
+    (``media``: the content type's, when the caller has it already)."""
     if not body:
         return None
-    media = media_type(content_type)
+    if media is None:
+        media = media_type(content_type)
     if not media or is_json(media):
         try:
             return loads(body)
@@ -209,17 +211,25 @@ def _unquote(value: bytes) -> bytes:
 
 # -- decoding ------------------------------------------------------------------------------------
 def binary(
-    content_type: str | None, ce: Mapping[str, str], body: bytes, decode: bool = True
+    content_type: str | None,
+    ce: Mapping[str, str],
+    body: bytes,
+    decode: bool = True,
+    media: str | None = None,
 ) -> BaseCloudEvent:
     """Binary mode: attributes from ``ce`` (header names without ``ce-``, lower case, raw
     latin-1 values), datacontenttype from Content-Type, data from the body (``decode``: by its
     media type; else the body's bytes)."""
-    attributes: dict[str, Any] = {}
-    for name, raw in ce.items():
-        if raw.isascii() and "%" not in raw and raw[:1] != '"':
-            attributes[name] = raw  # nothing to decode: the common case
-        else:
-            attributes[name] = header_value(name, raw)
+    values = "".join(ce.values())
+    if values.isascii() and "%" not in values and '"' not in values:
+        attributes: dict[str, Any] = dict(ce)  # nothing to decode: the common case
+    else:
+        attributes = {}
+        for name, raw in ce.items():
+            if raw.isascii() and "%" not in raw and raw[:1] != '"':
+                attributes[name] = raw
+            else:
+                attributes[name] = header_value(name, raw)
     if not attributes:
         hint = ""
         if body.lstrip()[:1] == b"{" and b'"specversion"' in body:
@@ -235,7 +245,7 @@ def binary(
     if content_type:
         attributes["datacontenttype"] = content_type
     factory = check(attributes, decode)
-    return factory(attributes, decode_data(content_type, body) if decode else body)
+    return factory(attributes, decode_data(content_type, body, media) if decode else body)
 
 
 def structured(body: bytes, decode: bool = True) -> BaseCloudEvent:
@@ -253,35 +263,46 @@ def structured(body: bytes, decode: bool = True) -> BaseCloudEvent:
             f"structured event must be a JSON object, not {type(envelope).__name__} "
             "(batches are sent as application/cloudevents-batch+json, which is not supported)"
         )
-    return from_dict(envelope, decode)
+    return _from_envelope(envelope, decode)
 
 
 def from_dict(envelope: dict[str, Any], decode: bool = True) -> BaseCloudEvent:
-    """A CloudEvent from its JSON format object (JSON format 3)."""
-    attributes = {
-        k: v for k, v in envelope.items() if k not in ("data", "data_base64") and v is not None
-    }
+    """A CloudEvent from its JSON format object (JSON format 3); ``envelope`` is left as it is."""
+    return _from_envelope(dict(envelope), decode)
+
+
+_ABSENT: Any = object()
+
+
+def _from_envelope(envelope: dict[str, Any], decode: bool) -> BaseCloudEvent:
+    """``from_dict`` on an object the caller gives up: its members become the attributes."""
+    data = envelope.pop("data", _ABSENT)
+    encoded = envelope.pop("data_base64", _ABSENT)
+    attributes = envelope
+    if None in attributes.values():  # a JSON null attribute is an unset one
+        attributes = {k: v for k, v in attributes.items() if v is not None}
     factory = check(attributes, decode)
-    has_data = "data" in envelope
-    if has_data and "data_base64" in envelope:
-        raise BadEvent("structured event has both 'data' and 'data_base64'")
-    content_type = attributes.get("datacontenttype")
-    if "data_base64" in envelope:
-        encoded = envelope["data_base64"]
+    has_data = data is not _ABSENT
+    if encoded is not _ABSENT:
+        if has_data:
+            raise BadEvent("structured event has both 'data' and 'data_base64'")
         if encoded is None:
             return factory(attributes, None)
         return factory(attributes, _base64(encoded, "data_base64"))
-    data = envelope.get("data")
+    if not has_data:
+        return factory(attributes, None)
     encoding = attributes.get("datacontentencoding")
-    if encoding is not None and has_data:  # 0.3: data is a base64 string
+    if encoding is not None:  # 0.3: data is a base64 string
         if str(encoding).lower() != "base64":
             raise BadEvent(f"unsupported datacontentencoding {encoding!r}; only base64 exists")
         return factory(attributes, None if data is None else _base64(data, "data"))
-    media = media_type(content_type)
-    if data is not None and media and not is_json(media) and not isinstance(data, str):
-        raise BadEvent(
-            f"'data' must be a string when datacontenttype is {media}, not {type(data).__name__}"
-        )
+    if data is not None and not isinstance(data, str):
+        media = media_type(attributes.get("datacontenttype"))
+        if media and not is_json(media):
+            raise BadEvent(
+                f"'data' must be a string when datacontenttype is {media}, "
+                f"not {type(data).__name__}"
+            )
     return factory(attributes, data)
 
 
@@ -308,7 +329,7 @@ def parse(
         if media != STRUCTURED:
             raise BadEvent(f"unsupported event format {media}; use {STRUCTURED}", 415)
         return structured(body, decode)
-    return binary(content_type, ce, body, decode)
+    return binary(content_type, ce, body, decode, media)
 
 
 def parse_message(headers: Mapping[str, str], body: bytes, decode: bool = True) -> BaseCloudEvent:

@@ -19,15 +19,11 @@ _DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
 _RUN = b"0" * 19
 
 
-def _long_number(body: bytes) -> bool:
-    return _RUN in body.translate(_DIGITS)
-
-
 def loads(body: bytes) -> Any:
     """``json.loads``, exactly: orjson first; whatever it refuses (NaN, lone surrogates, a BOM,
     invalid input) goes to json, which decides and words the error, and so does a body with a
     run of 19+ digits (an integer orjson could turn into a float)."""
-    if _fast_loads is not None and not _long_number(body):
+    if _fast_loads is not None and _RUN not in body.translate(_DIGITS):
         try:
             return _fast_loads(body)
         except _FastError as exc:
