@@ -236,6 +236,7 @@ def variants(bundle: Path) -> list[Variant]:
             "export",
             APPS,
             ["bash", "-c", bare],
+            env={"PYTHONPATH": str(bundle)},  # the server's worker class is in the bundle
         ),
         Variant(
             "bare-wsgi",
