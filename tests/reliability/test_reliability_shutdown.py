@@ -10,6 +10,7 @@ connection) or refuse it before reading it, but never answer it half-way or with
 import http.client
 import json
 import threading
+import time
 
 import pytest
 from reliability_support import export, post, serve, terminate_master, wait_for_log
@@ -82,3 +83,21 @@ def test_sigterm_lets_an_event_longer_than_gunicorns_default_grace_finish(tmp_pa
         assert server.process.wait(30) == 0
     assert answers["slow"] == 204, answers
     assert sum("handled event" in line for line in server.logs) == 1
+
+
+@pytest.mark.slow
+def test_a_function_running_past_half_the_worker_timeout_is_cut_not_killed(tmp_path):
+    """gunicorn kills a worker silent for `timeout` (KNOTEBOOK_TIMEOUT_SECONDS + 20). The worker
+    tells it it is alive from its event loop, which a running function blocks: a heartbeat only
+    every timeout / 2 (uvicorn_worker's default) let a function started just before one run past
+    `timeout` since the last. With KNOTEBOOK_TIMEOUT_SECONDS=25 (timeout 45 s, heartbeat every
+    22.5 s by default), an event 21 s after boot that hangs is cut at 25 s: 504, no kill."""
+    sample = events.sample("VmCreatedEvent")
+    headers, _ = events.to_binary(sample)
+    hang = json.dumps({**sample.get_data(), "action": "sleep", "seconds": 60}).encode()
+    with serve(export(tmp_path), KNOTEBOOK_TIMEOUT_SECONDS="25") as server:
+        wait_for_log(server, "Booting worker", count=2)
+        time.sleep(21)
+        status, _, body = post(server, headers, hang, timeout=40)
+        assert status == 504, body
+        assert not any("WORKER TIMEOUT" in line for line in server.logs)

@@ -80,3 +80,8 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]  # uvicorn_worker has
         super().__init__(*args, **kwargs)
         # one line per request only when asked (GUNICORN_CMD_ARGS="--access-logfile -")
         self.config.access_log = self.cfg.accesslog is not None
+        # Tell the arbiter we are alive every second, not every timeout / 2: a function blocks
+        # the loop for up to KNOTEBOOK_TIMEOUT_SECONDS (then 504), and the arbiter kills a worker
+        # silent for `timeout` (that + 20 s), so a heartbeat due half a timeout later would let a
+        # function longer than timeout / 2 (from 155 s) be killed instead of answered.
+        self.config.timeout_notify = 1.0
