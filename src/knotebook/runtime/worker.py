@@ -74,6 +74,8 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]  # uvicorn_worker has
         "http": Protocol,
         "interface": "asgi3",
         "lifespan": "on",
+        # the client address is the queue-proxy's; nothing reads X-Forwarded-*: skip the rewrite
+        "proxy_headers": False,
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
