@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -444,6 +445,26 @@ def test_oversized_headers_are_refused_and_the_server_survives(echo):
             first = b""
     assert first == b"" or first.split()[1] in (b"431", b"400"), first
     assert send(echo, "binary", REQUIRED).status == 200
+
+
+@pytest.mark.slow
+def test_an_idle_connection_stays_open_for_the_queue_proxys_reuse(echo):
+    """Knative's queue-proxy reuses an idle connection for up to 90 s: the server keeps it open
+    (keep-alive 95 s), here past uvicorn's default of 5 s and gunicorn's of 2 s."""
+    parts = urlsplit(echo)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    headers, body = binary(REQUIRED)
+    try:
+        for pause in (0, 6.5):
+            time.sleep(pause)
+            conn.request("POST", "/", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("connection") != "close"
+        assert conn.sock is not None  # the same socket carried both: it was never closed
+    finally:
+        conn.close()
 
 
 # -- the HTTP surface ----------------------------------------------------------------------------
