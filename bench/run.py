@@ -8,7 +8,11 @@ line, answer 204; functions-framework answers its fixed 200 "OK"):
   ff-default     functions-framework, default settings (1 worker x 4*cpu_count threads)
   ff-tuned       functions-framework, WORKERS=2 THREADS=1 (the export's server model)
   func-python    Knative's func-python (ASGI on hypercorn)
-  bare-wsgi      a bare WSGI app on the export's Procfile command (the ceiling)
+  bare-asgi      a bare ASGI app on the export's Procfile command (its server's ceiling)
+  bare-wsgi      a bare WSGI app on gunicorn's sync worker
+  knotebook-nolog  the export with a function that does not log: the runtime's own cost
+With --servers, also the export and the bare app on gunicorn's own asyncio worker (the server
+the export used before uvicorn workers), to show what the choice of server trades.
 
 wrk loads each with the same VmCreatedEvent in binary and structured mode, pinned to another
 core than the server where there are two. Runs are repeated and alternated; medians are reported.
@@ -64,9 +68,10 @@ VENV_SPECS = {
     "expert": ["uvicorn==0.54.0", "httptools==0.9.0", "uvloop==0.23.0", "cloudevents==2.2.0"],
 }
 SETTINGS = """# knotebook: settings
-FUNCTION_NAME = "bench"
+FUNCTION_NAME = "{name}"
 EVENT_TYPES = ["VmCreatedEvent"]
 """
+GUNICORN_ASGI = {"GUNICORN_CMD_ARGS": "--worker-class asgi"}  # overrides gunicorn.conf.py
 TEMPLATES = ("handler_template.py", "requirements.txt", "Procfile", "gunicorn.conf.py")
 SEED_FORMAT = "%(asctime)s %(levelname)s %(name)s %(threadName)s : %(message)s"
 
@@ -135,7 +140,7 @@ def site_packages_mb(venv: Path) -> float:
     return total / 1e6
 
 
-def export_bundle() -> Path:
+def export_bundle(name: str = "bench", function: str = "function.py") -> Path:
     """The bench function, exported by knotebook from a scratch project with the templates."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
@@ -143,14 +148,16 @@ def export_bundle() -> Path:
     from knotebook.export import exporter
 
     project = BUILD / "project"
-    shutil.rmtree(project, ignore_errors=True)
-    project.mkdir(parents=True)
-    for name in TEMPLATES:
-        shutil.copy2(REPO / name, project / name)
-    shutil.copytree(REPO / "k8s", project / "k8s", ignore=shutil.ignore_patterns("function.env"))
-    (project / "notebooks").mkdir()
-    notebook = project / "notebooks" / "bench.ipynb"
-    cells = [new_code_cell(SETTINGS), new_code_cell((APPS / "function.py").read_text())]
+    if not (project / "notebooks").is_dir():
+        project.mkdir(parents=True)
+        for template in TEMPLATES:
+            shutil.copy2(REPO / template, project / template)
+        ignore = shutil.ignore_patterns("function.env")
+        shutil.copytree(REPO / "k8s", project / "k8s", ignore=ignore)
+        (project / "notebooks").mkdir()
+    notebook = project / "notebooks" / f"{name}.ipynb"
+    settings = SETTINGS.replace("{name}", name)
+    cells = [new_code_cell(settings), new_code_cell((APPS / function).read_text())]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -161,7 +168,7 @@ def export_bundle() -> Path:
     return exporter.export(notebook, output_dir=BUILD / "export", force=True).directory
 
 
-def variants(bundle: Path) -> list[Variant]:
+def variants(bundle: Path, nolog: Path, servers: bool = False) -> list[Variant]:
     from knotebook.local import process
 
     web = process.web_command(bundle)
@@ -171,7 +178,7 @@ def variants(bundle: Path) -> list[Variant]:
     # the bare app runs from bench/apps: point at the bundle's gunicorn.conf.py
     bare = bare.replace("gunicorn.conf.py", str(bundle / "gunicorn.conf.py"))
     sync = "gunicorn --bind 127.0.0.1:{port} --workers 2 --no-control-socket bare:app"
-    return [
+    out = [
         Variant(
             "knotebook", "exported bundle, its Procfile", "export", bundle, ["bash", "-c", web]
         ),
@@ -239,6 +246,13 @@ def variants(bundle: Path) -> list[Variant]:
             env={"PYTHONPATH": str(bundle)},  # the server's worker class is in the bundle
         ),
         Variant(
+            "knotebook-nolog",
+            "the export, a function without the log line (the runtime's own cost)",
+            "export",
+            nolog,
+            ["bash", "-c", web],
+        ),
+        Variant(
             "bare-wsgi",
             "bare WSGI app, gunicorn sync ×2 (WSGI ceiling)",
             "export",
@@ -246,6 +260,26 @@ def variants(bundle: Path) -> list[Variant]:
             ["bash", "-c", sync],
         ),
     ]
+    if servers:
+        out += [
+            Variant(
+                "knotebook-gasgi",
+                "the export on gunicorn's asyncio worker (GUNICORN_CMD_ARGS)",
+                "export",
+                bundle,
+                ["bash", "-c", web],
+                env=GUNICORN_ASGI,
+            ),
+            Variant(
+                "bare-gasgi",
+                "bare ASGI app on gunicorn's asyncio worker (its ceiling)",
+                "export",
+                APPS,
+                ["bash", "-c", bare],
+                env={**GUNICORN_ASGI, "PYTHONPATH": str(bundle)},
+            ),
+        ]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,7 +473,7 @@ def measure_load(variant, args, cpus, wrk, scripts, requests, rep, logs) -> dict
             if status != variant.status:
                 raise SystemExit(f"bench: {variant.name} answered {status} in {mode} mode")
         run_wrk(wrk, cpus[1], server.port, scripts["binary"], args.warmup, args.connections)
-        out = {}
+        out: dict = {}
         modes = list(requests) if rep % 2 == 0 else list(reversed(requests))
         for mode in modes:
             cpu0 = server.cpu_seconds()
@@ -530,6 +564,29 @@ def ratios(rows: dict) -> dict:
         "of_ceiling": per_mode("bare-asgi"),
         "vs_wsgi_ceiling": per_mode("bare-wsgi"),
     }
+    nolog = rows.get("knotebook-nolog")
+    ceiling = rows.get("bare-asgi")
+    if nolog and ceiling:  # the runtime's own cost: no log line in the function
+        out["runtime_of_ceiling"] = {
+            mode: round(nolog[f"{mode}_rps"] / ceiling[f"{mode}_rps"], 2)
+            for mode in ("binary", "structured")
+        }
+    gasgi, gasgi_bare, expert = (
+        rows.get("knotebook-gasgi"),
+        rows.get("bare-gasgi"),
+        rows.get("expert"),
+    )
+    if gasgi and gasgi_bare and expert:
+        out["gunicorn_asgi_worker"] = {
+            "vs_expert": {
+                m: round(gasgi[f"{m}_rps"] / expert[f"{m}_rps"], 2)
+                for m in ("binary", "structured")
+            },
+            "of_ceiling": {
+                m: round(gasgi[f"{m}_rps"] / gasgi_bare[f"{m}_rps"], 2)
+                for m in ("binary", "structured")
+            },
+        }
     out["cpu_per_request"] = {  # the other's server CPU µs per request / knotebook's
         other: per_mode_inverse(other)
         for other in (
@@ -620,6 +677,19 @@ def markdown(result: dict) -> str:
             + " (bin / struct)",
             f"- vs the bare WSGI app on gunicorn sync (bare-wsgi): {pair(rat['vs_wsgi_ceiling'])}",
         ]
+        if "runtime_of_ceiling" in rat:
+            lines.append(
+                "- the runtime alone (knotebook-nolog) of the same ceiling: "
+                + " / ".join(f"{v:.0%}" for v in rat["runtime_of_ceiling"].values())
+                + " (bin / struct)"
+            )
+        if "gunicorn_asgi_worker" in rat:
+            g = rat["gunicorn_asgi_worker"]
+            lines.append(
+                f"- on gunicorn's asyncio worker instead: {pair(g['vs_expert'])} the expert, "
+                + " / ".join(f"{v:.0%}" for v in g["of_ceiling"].values())
+                + " of that server's bare app (bin / struct)"
+            )
         cpu = rat["cpu_per_request"]
         lines.append(
             "- server CPU per request, the other's / knotebook's (bin / struct): "
@@ -661,6 +731,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sustained", type=float, default=60.0, help="seconds; 0 to skip")
     parser.add_argument("--only", help="comma-separated variant names")
     parser.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
+    parser.add_argument(
+        "--servers", action="store_true", help="also the export on gunicorn's asyncio worker"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.reps, args.duration, args.cold_runs, args.sustained = 1, 3.0, 3, 10.0
@@ -672,7 +745,7 @@ def main(argv=None) -> int:
     for name in VENV_SPECS:
         ensure_venv(name)
     bundle = export_bundle()
-    chosen = variants(bundle)
+    chosen = variants(bundle, export_bundle("bench-nolog", "function_nolog.py"), args.servers)
     if args.only:
         keep = set(args.only.split(","))
         chosen = [v for v in chosen if v.name in keep]
