@@ -36,7 +36,7 @@ control_socket_disable = True  # no $HOME/.gunicorn/gunicorn.ctl in a container 
 # drain, which returns once no request has arrived for 30 s, and only then is SIGTERM sent. So
 #   SIGTERM at T >= 30 s; the last event started at <= T - 30 and is cut at <= T - 30 + 290;
 #   graceful_timeout = 290 - 30 + 5 = 265 s covers it, and 30 + 265 = 295 s < 300 s (SIGKILL).
-# Idle keep-alive connections count as in flight until they close: 30 + 95 = 125 s < 300 s.
+# Idle keep-alive connections close at once on SIGTERM; in-flight events finish first.
 _timeout = _seconds("KNOTEBOOK_TIMEOUT_SECONDS", 290)
 _DRAIN = 30  # the queue-proxy's drain before SIGTERM
 graceful_timeout = max(5, _timeout - _DRAIN + 5)
@@ -51,10 +51,11 @@ keepalive = 95
 accesslog = None
 
 
-# A worker inherits the arbiter's signal handlers until it installs its own: a SIGTERM in that
-# window was queued in the child's copy of the arbiter's queue and lost, so that worker served on
-# and held shutdown until SIGKILL. Remember such a signal in the child and act on it once the
-# worker has booted: it has no request yet, so it just ends.
+# A worker inherits the arbiter's signal handlers from fork until the worker resets them: a
+# SIGTERM in that window was queued in the child's copy of the arbiter's queue and lost, so that
+# worker served on and held shutdown until SIGKILL. Remember such a signal in the child and act on
+# it once the worker has booted: it has no request yet, so it just ends. (From the reset on, a
+# SIGTERM ends a booting worker by itself; uvicorn then takes it over for a graceful drain.)
 _early_exit: list[int] = []
 
 

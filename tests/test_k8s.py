@@ -73,7 +73,7 @@ def test_service_scale_concurrency_and_env(project):
         "autoscaling.knative.dev/min-scale": "1",
         "autoscaling.knative.dev/max-scale": "1",
     }
-    assert template["spec"]["containerConcurrency"] == 1  # the Procfile's asgi worker
+    assert template["spec"]["containerConcurrency"] == 1  # the Procfile's uvicorn worker
     (container,) = template["spec"]["containers"]
     assert container["envFrom"] == [{"secretRef": {"name": "vm-created-env"}}]
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
@@ -84,7 +84,7 @@ def test_service_scale_concurrency_and_env(project):
     ("server", "concurrency"),
     [
         ("--worker-class gthread --threads 4", 4),
-        ("--threads 4", 1),  # gunicorn.conf.py's asgi worker ignores threads
+        ("--threads 4", 1),  # gunicorn.conf.py's uvicorn worker ignores threads
         ("--worker-class sync --threads 4", 4),  # gunicorn switches the sync worker to gthread
         ("--worker-class sync", 1),
         ("--worker-class asgi --threads 4", 1),  # the asyncio worker ignores --threads

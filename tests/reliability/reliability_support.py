@@ -44,6 +44,10 @@ def handler(event):
     if action == "spin":
         while True:
             pass
+    if action == "regex":
+        import re
+
+        re.match(r"(a+)+$", "a" * 29 + "b")  # about 25 s when nothing cuts it
     if action in ("steal-alarm", "cancel-alarm"):  # as code timing its own calls might
         import signal
 

@@ -3,7 +3,7 @@
 Knative (the kubelet) sends SIGTERM to the container's main process, then waits
 terminationGracePeriodSeconds before SIGKILL; the Procfile's --graceful-timeout covers that.
 Knative's preStop hook holds the SIGTERM until the queue-proxy has drained, so a request that
-still arrives after it is rare; the asyncio worker may then serve it in full (and close the
+still arrives after it is rare; the worker may then serve it in full (and close the
 connection) or refuse it before reading it, but never answer it half-way or with an error.
 """
 

@@ -1,7 +1,8 @@
 """knotebook's function runtime: a CloudEvents function served over HTTP (ASGI and WSGI).
 
 knotebook copies this package byte for byte into every exported bundle as ``knotebook/runtime/``
-(standard library, cloudevents 2.x and, on first use, Flask only; relative imports), and the
+(standard library, cloudevents 2.x and, on first use, Flask only; relative imports; ``worker``,
+the Procfile's server, alone needs uvicorn), and the
 exported ``handler.py`` ends with ``app = App(handler, name="<function>")``. The same import works
 in the notebook kernel, where knotebook is installed.
 

@@ -64,11 +64,14 @@ class App:
         return wsgi.serve(self, environ, start_response)
 
     # -- the core --------------------------------------------------------------------------------
-    def deliver(self, content_type: str | None, ce: dict[str, str], body: bytes) -> Response:
+    def deliver(
+        self, content_type: str | None, ce: dict[str, str], body: bytes, keep_timer: bool = False
+    ) -> Response:
         """Parse one event, run the function on it (cut after the timeout), answer it.
 
         ``ce`` maps the ce-* header names (without ce-) to their raw values. Returns
         (status, headers, body); never raises for anything the request or the function does.
+        ``keep_timer``: a server process (see ``timeouts.disarm``).
         """
         try:
             event = binding.parse(content_type, ce, body)
@@ -77,12 +80,12 @@ class App:
         alarm = timeouts.here()
         try:
             if alarm:
-                timeouts.arm(self.limits.timeout)
+                timeouts.arm(self.limits.timeout, keep_timer)
             try:
                 reply = self.function(event)
             finally:
                 if alarm:
-                    timeouts.disarm()
+                    timeouts.disarm(keep_timer)
         except timeouts.Deadline:
             self.log.error(
                 "handler timed out on event id=%s type=%s: cut after %s s "

@@ -214,7 +214,8 @@ async def deliver(app: App, scope: Scope, receive: Receive) -> Response:
         data = await app.reads.read(receive)
     except BadEvent as exc:
         return rejected(app.log, exc)
-    return app.deliver(content_type, ce, data)
+    # An ASGI server process (the Procfile's worker): SIGALRM is ours for good.
+    return app.deliver(content_type, ce, data, keep_timer=True)
 
 
 async def flask(app: App, scope: Scope, receive: Receive) -> Response:
