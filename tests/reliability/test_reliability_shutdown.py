@@ -4,7 +4,8 @@ Knative (the kubelet) sends SIGTERM to the container's main process, then waits
 terminationGracePeriodSeconds before SIGKILL; the Procfile's --graceful-timeout covers that.
 Knative's preStop hook holds the SIGTERM until the queue-proxy has drained, so a request that
 still arrives after it is rare; the worker may then serve it in full (and close the
-connection) or refuse it before reading it, but never answer it half-way or with an error.
+connection afterwards) or refuse it before reading it, but never answer it half-way or with an
+error.
 """
 
 import http.client
@@ -24,13 +25,12 @@ def test_sigterm_lets_in_flight_requests_finish_loses_nothing_and_exits_0(tmp_pa
     sample = events.sample("VmCreatedEvent")
     headers, _ = events.to_binary(sample)
     slow = json.dumps({**sample.get_data(), "action": "sleep", "seconds": 1.5}).encode()
-    answers, closes = {}, {}
+    answers = {}
 
     def send(key, body):
         try:
-            status, answer_headers, _ = post(server, headers, body, timeout=15)
+            status, _, _ = post(server, headers, body, timeout=15)
             answers[key] = status
-            closes[key] = answer_headers.get("Connection")
         except (OSError, http.client.HTTPException) as exc:
             answers[key] = type(exc).__name__
 
@@ -48,8 +48,9 @@ def test_sigterm_lets_in_flight_requests_finish_loses_nothing_and_exits_0(tmp_pa
         assert server.process.wait(20) == 0
     assert answers[0] == answers[1] == 204, answers  # in flight when SIGTERM came: finished
     refused = ("ConnectionRefusedError", "ConnectionResetError", "RemoteDisconnected")
-    if answers["late"] == 204:  # accepted before the worker closed its listener: served in full
-        assert closes["late"] == "close"
+    if answers["late"] == 204:  # reached a worker before it began to drain: served in full
+        # (uvicorn looks at its exit flag every 0.1 s; in that window the answer may still offer
+        # keep-alive, and the idle connection is closed when the drain starts)
         handled = 3
     else:
         assert answers["late"] in refused, answers
