@@ -60,10 +60,20 @@ _early_exit: list[int] = []
 
 
 def post_fork(server: object, worker: object) -> None:
+    import queue
     import signal
 
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+    stop = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+    for sig in stop:
         signal.signal(sig, lambda signum, frame: _early_exit.append(signum))
+    pending = server.SIG_QUEUE  # type: ignore[attr-defined]  # the child's copy, since fork
+    while True:  # one that came before this hook
+        try:
+            sig = pending.get_nowait()
+        except queue.Empty:
+            break
+        if sig in stop:
+            _early_exit.append(sig)
 
 
 def post_worker_init(worker: object) -> None:

@@ -44,6 +44,10 @@ def handler(event):
     if action == "spin":
         while True:
             pass
+    if action == "default-alarm":
+        import signal
+
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
     if action == "regex":
         import re
 

@@ -103,9 +103,18 @@ def test_a_timer_left_armed_after_the_last_event_cuts_nothing(app):
 
 def test_a_runaway_regex_is_cut(app):
     """C code that holds the GIL (the regex engine) but checks for signals: the timer's alarm
-    reaches it, a watchdog thread alone could not (it needs the GIL to send anything)."""
+    reaches it (a thread could not: it would need the GIL to send anything)."""
     status, body = call(app, action="regex")  # uncut, it ends in about 25 s: 204
     assert status == 504, body
+
+
+def test_a_handler_the_function_leaves_behind_is_replaced_while_the_timer_runs_on(app):
+    """The worker keeps its timer armed between events; had the function left SIG_DFL (a
+    "restore the default" cleanup) on SIGALRM, that timer would end the worker."""
+    assert call(app, action="default-alarm")[0] == 204
+    assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    assert signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL
+    assert call(app, action="sleep", seconds=10)[0] == 504
 
 
 @pytest.mark.parametrize("action", ["steal-alarm", "cancel-alarm"])

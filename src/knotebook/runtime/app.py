@@ -80,7 +80,7 @@ class App:
         alarm = timeouts.here()
         try:
             if alarm:
-                timeouts.arm(self.limits.timeout, keep_timer)
+                timeouts.arm(self.limits.timeout)
             try:
                 reply = self.function(event)
             finally:

@@ -23,21 +23,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.v03.event import CloudEvent as CloudEventV03
 from cloudevents.core.v1.event import CloudEvent
 
-from .payload import attribute_text, charset, encode_data, is_json, is_text, loads, media_type
+from .payload import STRUCTURED, charset, encode_data, is_json, is_text, loads, media_type
+from .render import to_binary as to_binary
+from .render import to_dict as to_dict
+from .render import to_structured as to_structured
 
-STRUCTURED = "application/cloudevents+json"
-JSON = "application/json"
 REQUIRED = ("id", "source", "type", "specversion")
 _REQUIRED = frozenset(REQUIRED)
 SPECVERSIONS = ("1.0", "0.3")
@@ -64,8 +63,6 @@ _RFC3339 = re.compile(
 ).fullmatch
 _INT32 = range(-(2**31), 2**31)
 _BOOL_STR = (bool, str)
-# printable ASCII except space, '"' and '%' travel as-is in headers (HTTP binding 3.1.3.2)
-_SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in ' "%')
 _PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
@@ -224,12 +221,7 @@ def binary(
     if values.isascii() and "%" not in values and '"' not in values:
         attributes: dict[str, Any] = dict(ce)  # nothing to decode: the common case
     else:
-        attributes = {}
-        for name, raw in ce.items():
-            if raw.isascii() and "%" not in raw and raw[:1] != '"':
-                attributes[name] = raw
-            else:
-                attributes[name] = header_value(name, raw)
+        attributes = {name: header_value(name, raw) for name, raw in ce.items()}
     if not attributes:
         hint = ""
         if body.lstrip()[:1] == b"{" and b'"specversion"' in body:
@@ -367,52 +359,3 @@ def lenient_data(content_type: str | None, data: bytes) -> Any:
         return decode_data(content_type, data)
     except BadEvent:
         return data
-
-
-# -- encoding ------------------------------------------------------------------------------------
-def to_binary(event: BaseCloudEvent, *, indent: int | None = None) -> tuple[dict[str, str], bytes]:
-    """HTTP binary mode: ``ce-*`` headers (percent-encoded), Content-Type, the data bytes.
-
-    JSON data gets ``Content-Type: application/json`` when the event has no datacontenttype."""
-    headers: dict[str, str] = {}
-    content_type = None
-    for name, value in event.get_attributes().items():
-        if value is None:
-            continue
-        if name == "datacontenttype":
-            content_type = str(value)
-        else:
-            headers[f"ce-{name}"] = quote(attribute_text(value), safe=_SAFE)
-    data = event.get_data()
-    if content_type is None and data is not None and not isinstance(data, bytes | bytearray):
-        content_type = JSON  # JSON format 3.1: no datacontenttype means application/json
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    return headers, encode_data(data, content_type, indent)
-
-
-def to_dict(event: BaseCloudEvent) -> dict[str, Any]:
-    """The JSON format object of an event: attributes, then ``data`` or ``data_base64``."""
-    out: dict[str, Any] = {
-        name: value if isinstance(value, bool | int) else attribute_text(value)
-        for name, value in event.get_attributes().items()
-        if value is not None
-    }
-    data = event.get_data()
-    if isinstance(data, bytes | bytearray):
-        if out.get("specversion") == "0.3":
-            out["datacontentencoding"] = "base64"
-            out["data"] = base64.b64encode(data).decode("ascii")
-        else:
-            out["data_base64"] = base64.b64encode(data).decode("ascii")
-    elif data is not None:
-        out["data"] = data
-    return out
-
-
-def to_structured(
-    event: BaseCloudEvent, *, indent: int | None = None
-) -> tuple[dict[str, str], bytes]:
-    """HTTP structured mode: ``Content-Type: application/cloudevents+json`` and the JSON object."""
-    text = json.dumps(to_dict(event), indent=indent, ensure_ascii=False)
-    return {"Content-Type": STRUCTURED}, text.encode("utf-8")

@@ -36,6 +36,10 @@ def loads(body: bytes) -> Any:
 
 
 # -- media types ---------------------------------------------------------------------------------
+STRUCTURED = "application/cloudevents+json"
+JSON = "application/json"
+
+
 def media_type(content_type: str | None) -> str:
     """The media type of a Content-Type, without parameters, lower case."""
     return (content_type or "").split(";", 1)[0].strip().lower()

@@ -39,10 +39,10 @@ class Protocol(HttpToolsProtocol):
     refused: tuple[int, str] | None = None
 
     def data_received(self, data: bytes) -> None:
-        if self._in_head:
+        if self._in_head and self.request_line and self.field_size and self.fields:
             self._head += len(data)
             most = self.request_line + self.fields * (self.field_size + 4)
-            if self.field_size and self.fields and self._head > most + 4:
+            if self._head > most + 4:
                 return self.refuse(431, f"request head is over {most} bytes")
         super().data_received(data)
 
@@ -56,6 +56,8 @@ class Protocol(HttpToolsProtocol):
             self.fail(414, f"request target is over {self.request_line} bytes")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._in_head:  # a trailer of a chunked body: the app is reading it already
+            return super().on_header(name, value)
         self._count += 1
         if self.field_size and len(name) + len(value) + 2 > self.field_size:
             self.fail(431, f"header {name[:40].decode('latin-1')} is over {self.field_size} bytes")
@@ -66,6 +68,10 @@ class Protocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head, self._in_head = 0, False
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True  # what comes next on the connection is the next request's head
 
     def fail(self, status: int, reason: str) -> None:
         """Stop parsing (from a parser callback): uvicorn answers the parse error, as ours."""
