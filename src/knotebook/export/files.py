@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from knotebook.project import syntax
 from knotebook.errors import ExportError
 from knotebook.notebook import cells
 from knotebook.notebook.conventions import Cell, FunctionNotebook
@@ -32,7 +33,7 @@ class Extra:
 
 def _imports(source: str, where: str) -> list[tuple[str, int]]:
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except SyntaxError as exc:
         raise ExportError(f"{where}, line {exc.lineno}: syntax error: {exc.msg}") from None
     found = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import re
 
+from knotebook.project import syntax
+
 THREADS = re.compile(r"(?:^|\s)--threads[= ](\d+)")
 WORKER_CLASS = re.compile(r"(?:^|\s)(?:-k\s*|--worker-class[= ])([\w.:]+)")
 CONFIG = re.compile(r"(?:^|\s)(?:-c\s*|--config[= ])(\S+)")
@@ -14,7 +16,7 @@ CONFIG = re.compile(r"(?:^|\s)(?:-c\s*|--config[= ])(\S+)")
 def settings(config: str) -> dict[str, object]:
     """The literal top-level assignments of a gunicorn config file (others are skipped)."""
     try:
-        tree = ast.parse(config)
+        tree = syntax.parse(config)
     except SyntaxError:
         return {}
     found: dict[str, object] = {}

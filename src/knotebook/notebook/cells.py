@@ -17,7 +17,7 @@ from typing import Any
 
 from knotebook.errors import ExportError, NotebookError
 from knotebook.notebook.conventions import Cell
-from knotebook.project import cache
+from knotebook.project import cache, syntax
 from knotebook.project.files import write_atomic
 
 MAGIC = re.compile(r"^\s*(%%?|!)\S")
@@ -94,7 +94,7 @@ def check(path: Path, cells: Iterable[Cell]) -> None:
                     "handler.py; move it to an exploration cell (packages go in requirements)"
                 )
         try:
-            tree = ast.parse(cell.source)
+            tree = syntax.parse(cell.source)
         except SyntaxError as exc:
             raise NotebookError(f"{where}, line {exc.lineno}: syntax error: {exc.msg}") from None
         for node in tree.body:
@@ -179,7 +179,7 @@ def requirements(path: Path, cells: Iterable[Cell], local: Iterable[str] = ()) -
     owners = installed_owners()
     found: dict[str, Requirement] = {}
     for cell in cells:
-        for node in ast.walk(ast.parse(cell.source)):
+        for node in ast.walk(syntax.parse(cell.source)):
             if not isinstance(node, ast.Import | ast.ImportFrom):
                 continue
             if _bundled(node):

@@ -25,6 +25,7 @@ from knotebook.errors import NotebookError
 from knotebook.events.envelopes import ENVELOPES
 from knotebook.notebook import deploy
 from knotebook.notebook.deploy import Deploy
+from knotebook.project import syntax
 
 FUNCTION_MARK = "# knotebook: function"
 SETTINGS_MARK = "# knotebook: settings"
@@ -190,7 +191,7 @@ def _literal_assignments(path: Path, cell: Cell, *, strict: bool) -> dict[str, o
     """``NAME = literal`` statements of a cell; with ``strict``, anything else is an error."""
     where = f"{path}: cell {cell.number}"
     try:
-        tree = ast.parse(cell.source)
+        tree = syntax.parse(cell.source)
     except SyntaxError as exc:
         raise NotebookError(f"{where}, line {exc.lineno}: syntax error: {exc.msg}") from None
     values: dict[str, object] = {}

@@ -17,6 +17,7 @@ from typing import NoReturn
 from knotebook import events
 from knotebook.errors import NotebookError, UnknownEventError
 from knotebook.notebook import k8s_names
+from knotebook.project import syntax
 
 SETTINGS: dict[str, str] = {
     "LABELS": "labels on the Service, Triggers and Secret (default {'app': 'veba-ui'}, "
@@ -59,7 +60,7 @@ def lines(source: str) -> dict[str, int]:
     """The line of each ``NAME = ...`` in a settings cell (for messages)."""
     found: dict[str, int] = {}
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except SyntaxError:
         return found
     for node in tree.body:

@@ -31,7 +31,7 @@ import knotebook
 from knotebook import events, notebook
 from knotebook.errors import KnotebookError
 from knotebook.notebook import cells
-from knotebook.project import templates
+from knotebook.project import syntax, templates
 from knotebook.project.files import write_atomic
 from knotebook.validate.runner import Run, RunResult, notebook_env
 
@@ -75,7 +75,7 @@ def _imports(sources: list[str]) -> list[str]:
     names: set[str] = set()
     for source in sources:
         try:
-            tree = ast.parse(source)
+            tree = syntax.parse(source)
         except SyntaxError:  # magics: the import lines still say what the cell needs
             names.update(IMPORT_LINE.findall(source))
             continue
