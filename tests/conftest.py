@@ -135,10 +135,12 @@ def cli() -> Callable[..., object]:
     return invoke
 
 
-def run_knotebook(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess[str]:
+def run_knotebook(
+    *args: str, cwd: Path | None = None, timeout: float = 300, **kwargs
+) -> subprocess.CompletedProcess[str]:
     """The real ``knotebook`` executable, as a user runs it."""
     return subprocess.run(
-        [KNOTEBOOK, *args], cwd=cwd, capture_output=True, text=True, timeout=300, **kwargs
+        [KNOTEBOOK, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, **kwargs
     )
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import KNOTEBOOK, run_knotebook
 from pyVmomi import vim
 
 from knotebook import events
 from knotebook.vcenter import record
 from knotebook.vcenter.inventory import find, wait
-from tests.vcenter.test_source import KNOTEBOOK, interrupt_when
+from tests.vcenter.test_source import interrupt_when
 
 pytestmark = pytest.mark.slow  # the vCenter simulator
 
@@ -151,12 +151,14 @@ def test_ctrl_c_reports_and_keeps_the_checkpoint(project, vcsim, tmp_path):
     assert (project / "events" / record.CHECKPOINT).is_file()
     si = vcsim.connect()
     wait(find(si, vim.VirtualMachine).PowerOffVM_Task())
-    again = subprocess.run(
-        [KNOTEBOOK, "events", "record", "--once", "--types", "VmPoweredOffEvent"],
+    again = run_knotebook(
+        "events",
+        "record",
+        "--once",
+        "--types",
+        "VmPoweredOffEvent",
         cwd=project,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert again.returncode == 0, again.stderr

@@ -6,13 +6,13 @@ import json
 import re
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import KNOTEBOOK, run_knotebook
 from pyVmomi import vim
 
 from knotebook import vcenter
@@ -20,8 +20,6 @@ from knotebook.vcenter import source
 from knotebook.vcenter.inventory import find, wait
 
 pytestmark = pytest.mark.slow  # the vCenter simulator
-
-KNOTEBOOK = str(Path(sys.executable).parent / "knotebook")
 
 
 class Sink(ThreadingHTTPServer):
@@ -101,11 +99,13 @@ def test_router_envelope_and_retries(vcsim, sink):
 
 def test_cli_once_from_the_environment(vcsim, sink, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **vcsim.env()}
-    done = subprocess.run(
-        [KNOTEBOOK, "source", "--to", sink.url, "--from-start", "--once"],
+    done = run_knotebook(
+        "source",
+        "--to",
+        sink.url,
+        "--from-start",
+        "--once",
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
@@ -115,11 +115,11 @@ def test_cli_once_from_the_environment(vcsim, sink, tmp_path):
 
 def test_cli_without_credentials_is_one_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    done = subprocess.run(
-        [KNOTEBOOK, "source", "--vcenter", "https://127.0.0.1:1/sdk"],
+    done = run_knotebook(
+        "source",
+        "--vcenter",
+        "https://127.0.0.1:1/sdk",
         env=env,
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     assert done.returncode == 1
@@ -130,12 +130,13 @@ def test_cli_without_credentials_is_one_line(tmp_path):
 
 
 def test_a_missing_credentials_file_is_one_line_naming_it(tmp_path):
-    done = subprocess.run(
-        [KNOTEBOOK, "source", "--credentials", "missing.env", "--once"],
+    done = run_knotebook(
+        "source",
+        "--credentials",
+        "missing.env",
+        "--once",
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     assert done.returncode == 1
@@ -255,12 +256,14 @@ def test_a_plain_run_keeps_the_checkpoint_for_resume(vcsim, sink, tmp_path, proj
     assert "Stopped." in plain and "0 events delivered" in plain
     si = vcsim.connect()
     wait(find(si, vim.VirtualMachine).PowerOffVM_Task())  # while no source runs
-    resumed = subprocess.run(
-        [KNOTEBOOK, "source", "--to", sink.url, "--once", "--resume"],
+    resumed = run_knotebook(
+        "source",
+        "--to",
+        sink.url,
+        "--once",
+        "--resume",
         cwd=project,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert resumed.returncode == 0, resumed.stderr

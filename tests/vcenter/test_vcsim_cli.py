@@ -5,18 +5,16 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import KNOTEBOOK
 
 from knotebook.project import envfile
 from knotebook.vcenter import client
 
 REPO = Path(__file__).resolve().parents[2]
-
-KNOTEBOOK = str(Path(sys.executable).parent / "knotebook")
 
 
 @pytest.mark.slow
