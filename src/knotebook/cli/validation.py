@@ -18,7 +18,7 @@ from knotebook.cli.options import CONTEXT, Whole
 from knotebook.errors import KnotebookError
 from knotebook.events.envelopes import ENVELOPES
 from knotebook.project import writable
-from knotebook.validate import cache
+from knotebook.validate import CACHE_DIR
 
 if TYPE_CHECKING:
     from knotebook.validate.runner import RunResult
@@ -60,7 +60,7 @@ EXIT_INTERRUPTED = 130
 @click.option("--no-cache", is_flag=True, help="Run everything, even what did not change.")
 @click.option(
     "--cache-dir",
-    default=cache.DEFAULT_DIR,
+    default=CACHE_DIR,
     show_default=True,
     type=click.Path(path_type=Path),
     help="The result cache (CI restores it between builds).",

@@ -7,7 +7,10 @@ The names below load on first use, so that planning, the result cache and report
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+CACHE_DIR = Path("build/knotebook-cache")  # the result cache's default folder (here: no imports)
 
 if TYPE_CHECKING:
     from knotebook.validate.execute import NotebookRunner, describe_failure

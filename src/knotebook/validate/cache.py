@@ -33,10 +33,11 @@ from knotebook.errors import KnotebookError
 from knotebook.notebook import cells
 from knotebook.project import syntax, templates
 from knotebook.project.files import write_atomic
+from knotebook.validate import CACHE_DIR
 from knotebook.validate.runner import Run, RunResult, notebook_env
 
 IMPORT_LINE = re.compile(r"(?m)^\s*(?:from|import)\s+([A-Za-z_]\w*)")
-DEFAULT_DIR = Path("build/knotebook-cache")
+DEFAULT_DIR = CACHE_DIR
 
 
 def _digest(*parts: object) -> str:
