@@ -8,16 +8,13 @@ event. Only gunicorn imports this module: the rest of the runtime does not need 
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker as _UvicornWorker
 
-_REFUSAL = (
-    b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-    b"connection: close\r\n\r\n%s"
-)
+from .binding import BadEvent
+from .responses import STATUS, problem
 
 
 class HeadTooLarge(Exception):
@@ -28,68 +25,56 @@ class Protocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with gunicorn's request-head limits, which uvicorn lacks:
     ``limit_request_line`` (414), ``limit_request_field_size`` and ``limit_request_fields``
     (431), then the connection closes. 0 means no limit, as in gunicorn. The worker sets them
-    from gunicorn's settings; the defaults are gunicorn's."""
+    from gunicorn's settings; the defaults are gunicorn's. They are checked once the head is
+    parsed; until then ``most`` bytes cap it (httptools buffers a field until it ends)."""
 
     request_line = 4094
     field_size = 8190
     fields = 100
-    _count = 0  # header fields of the request being read
-    _head = 0  # bytes received while its head is read (httptools buffers a field until it ends)
+    most = 4094 + 100 * (8190 + 4)  # 0: no cap
+    _head = 0  # bytes received while the request's head is read
     _in_head = True
-    refused: tuple[int, str] | None = None
+    refused: BadEvent | None = None
 
     def data_received(self, data: bytes) -> None:
-        if self._in_head and self.request_line and self.field_size and self.fields:
+        if self._in_head and self.most:
             self._head += len(data)
-            most = self.request_line + self.fields * (self.field_size + 4)
-            if self._head > most + 4:
-                return self.refuse(431, f"request head is over {most} bytes")
+            if self._head > self.most + 4:
+                self.refused = BadEvent(f"request head is over {self.most} bytes", 431)
+                return self.send_400_response("")
         super().data_received(data)
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._count, self._in_head = 0, True
-
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        if self.request_line and len(self.url) > self.request_line:
-            self.fail(414, f"request target is over {self.request_line} bytes")
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if not self._in_head:  # a trailer of a chunked body: the app is reading it already
-            return super().on_header(name, value)
-        self._count += 1
-        if self.field_size and len(name) + len(value) + 2 > self.field_size:
-            self.fail(431, f"header {name[:40].decode('latin-1')} is over {self.field_size} bytes")
-        if self.fields and self._count > self.fields:
-            self.fail(431, f"more than {self.fields} header fields")
-        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._head, self._in_head = 0, False
+        self.refused = self.over_limits()
+        if self.refused is not None:
+            raise HeadTooLarge(self.refused.reason)  # uvicorn answers the parse error, as ours
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head = True  # what comes next on the connection is the next request's head
 
-    def fail(self, status: int, reason: str) -> None:
-        """Stop parsing (from a parser callback): uvicorn answers the parse error, as ours."""
-        self.refused = (status, reason)
-        raise HeadTooLarge(reason)
-
-    def refuse(self, status: int, reason: str) -> None:
-        self.refused = (status, reason)
-        self.send_400_response(reason)
+    def over_limits(self) -> BadEvent | None:
+        if self.request_line and len(self.url) > self.request_line:
+            return BadEvent(f"request target is over {self.request_line} bytes", 414)
+        if self.fields and len(self.headers) > self.fields:
+            return BadEvent(f"more than {self.fields} header fields", 431)
+        if self.field_size:
+            for name, value in self.headers:
+                if len(name) + len(value) + 2 > self.field_size:
+                    field = name[:40].decode("latin-1")
+                    return BadEvent(f"header {field} is over {self.field_size} bytes", 431)
+        return None
 
     def send_400_response(self, msg: str) -> None:
         if self.refused is None:
             return super().send_400_response(msg)
-        status, reason = self.refused
-        self.logger.warning("rejected request (%d): %s", status, reason)
-        body = json.dumps({"status": status, "error": reason}).encode()
-        phrase = b"URI Too Long" if status == 414 else b"Request Header Fields Too Large"
-        self.transport.write(_REFUSAL % (status, phrase, len(body), body))
+        refused = self.refused
+        self.logger.warning("rejected request (%s): %s", refused.status, refused.reason)
+        status, headers, body = problem(refused.status, refused.reason, close=True)
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        self.transport.write(f"HTTP/1.1 {STATUS[status]}\r\n{head}\r\n".encode() + body)
         self.transport.close()
 
 
@@ -108,11 +93,13 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]  # uvicorn_worker has
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        limits = {
-            "request_line": self.cfg.limit_request_line,
-            "field_size": self.cfg.limit_request_field_size,
-            "fields": self.cfg.limit_request_fields,
-        }
+        line, size, fields = (
+            self.cfg.limit_request_line,
+            self.cfg.limit_request_field_size,
+            self.cfg.limit_request_fields,
+        )
+        most = line + fields * (size + 4) if line and size and fields else 0
+        limits = {"request_line": line, "field_size": size, "fields": fields, "most": most}
         self.config.http = type("Protocol", (Protocol,), limits)
         # Tell the arbiter we are alive every second, not every timeout / 2: a function blocks
         # the loop for up to KNOTEBOOK_TIMEOUT_SECONDS (then 504), and the arbiter kills a worker
