@@ -6,18 +6,40 @@ and returns what finished with the rest marked as interrupted.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from knotebook.errors import KnotebookError
 from knotebook.validate.execute import NotebookRunner
 from knotebook.validate.interrupt import INTERRUPTED, Interrupted
 from knotebook.validate.runner import Options, Run, RunResult
 from knotebook.vcenter import outside
+
+
+def closing_loop(job: Callable[..., Any], *args: Any) -> Any:
+    """``job(*args)`` on a pool thread, then close the event loop jupyter_client's blocking calls
+    made for this thread. jupyter_core makes one per thread and never closes it; once the thread
+    is gone, the loop's finalizer warns (ResourceWarning) at whatever point the collector runs,
+    and a warning raised inside ``ast.parse`` breaks it on CPython 3.11 ("AST constructor
+    recursion depth mismatch": formatting the warning's traceback parses again, re-entrantly)."""
+    try:
+        return job(*args)
+    finally:
+        policy = asyncio.get_event_loop_policy()
+        try:
+            loop = policy.get_event_loop()  # a pool thread: set by jupyter_core, or an error
+        except RuntimeError:
+            loop = None
+        if loop is not None and not loop.is_running():
+            loop.close()
+            policy.set_event_loop(None)
+
 
 Progress = Callable[[RunResult], None]
 
@@ -77,7 +99,7 @@ class _Runners:
         """Task ``index`` is done: shut its kernel down in the background."""
         runner = self.made.get(index)
         if isinstance(runner, NotebookRunner):
-            self.closer.submit(runner.close)
+            self.closer.submit(closing_loop, runner.close)
 
     def close(self) -> None:
         """Every kernel stopped (waits for the background shutdowns too)."""
@@ -148,8 +170,10 @@ class _Schedule:
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="knotebook-run")
         # contract checks mostly wait (a served function's shutdown takes ~1.3 s of sleep)
         sides = ThreadPoolExecutor(max_workers=4, thread_name_prefix="knotebook-contract")
-        futures: list[Future[None]] = [pool.submit(self.work, i) for i in range(len(self.chunks))]
-        futures += [sides.submit(self.side_job, job) for job in side]
+        futures: list[Future[None]] = [
+            pool.submit(closing_loop, self.work, i) for i in range(len(self.chunks))
+        ]
+        futures += [sides.submit(closing_loop, self.side_job, job) for job in side]
         try:
             try:
                 for future in futures:
