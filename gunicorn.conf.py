@@ -15,7 +15,11 @@ import os
 
 def _seconds(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    if not value.isdigit() or int(value) == 0:  # SystemExit: gunicorn stops with this line alone
+        raise SystemExit(f"{name}={value!r}: expected a whole number of seconds, at least 1")
+    return int(value)
 
 
 # gunicorn runs uvicorn workers (knotebook/runtime/worker.py): HTTP is parsed in C (httptools)

@@ -118,3 +118,15 @@ def test_gunicorn_conf_defaults_to_port_8080(echo_bundle, monkeypatch):
     conf = runpy.run_path(str(echo_bundle / "gunicorn.conf.py"))
     assert conf["bind"] == "0.0.0.0:8080"
     assert conf["graceful_timeout"] == 265
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5"])
+def test_a_bad_timeout_stops_gunicorn_with_one_line(echo_bundle, monkeypatch, value):
+    """gunicorn prints a SystemExit's message alone (any other error from its config file comes
+    with a traceback), and the container exits 1."""
+    monkeypatch.setenv("KNOTEBOOK_TIMEOUT_SECONDS", value)
+    with pytest.raises(SystemExit) as stopped:
+        runpy.run_path(str(echo_bundle / "gunicorn.conf.py"))
+    assert str(stopped.value) == (
+        f"KNOTEBOOK_TIMEOUT_SECONDS={value!r}: expected a whole number of seconds, at least 1"
+    )
