@@ -24,7 +24,7 @@ SOURCE = "https://vcsa.example.local/sdk"
 TANZU_API_VERSION = "8.0.2.0"
 ROUTER_API_VERSION = "7.0.3"
 CONTENT_TYPE = "application/json"
-STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
+STRUCTURED_CONTENT_TYPE = binding.STRUCTURED
 ATTRIBUTE_ORDER = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype")
 
 

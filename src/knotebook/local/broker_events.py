@@ -14,7 +14,7 @@ from knotebook.runtime.limits import MAX_BODY_BYTES
 
 MAX_TTL = 255
 TTL = "knativebrokerttl"
-STRUCTURED = "application/cloudevents+json"
+STRUCTURED = binding.STRUCTURED
 
 
 class BadEvent(KnotebookError):
