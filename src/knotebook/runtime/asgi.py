@@ -33,11 +33,9 @@ def too_large(size: int | None, limit: int) -> BadEvent:
     return BadEvent(f"body{of} is over the limit of {limit} bytes", 413)
 
 
-async def body(receive: Receive, limit: int, message: Message | None = None) -> bytes:
+async def body(receive: Receive, limit: int, message: Message) -> bytes:
     """The request body from ASGI messages (``message``: the first, received already), refused
     with 413 once it passes ``limit``."""
-    if message is None:
-        message = await receive()
     data: bytes = message.get("body", b"")
     chunks, size = [], 0
     while True:
